@@ -1,0 +1,303 @@
+"""Account, position and signal value types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from riskdesk.domain._numbers import to_decimal
+from riskdesk.errors import InvalidInputError
+
+_ZERO = Decimal(0)
+
+
+class Side(StrEnum):
+    """Direction of a position or an order."""
+
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+    @property
+    def sign(self) -> int:
+        """+1 for long, -1 for short."""
+        return 1 if self is Side.LONG else -1
+
+    @property
+    def opposite(self) -> Side:
+        """The other side."""
+        return Side.SHORT if self is Side.LONG else Side.LONG
+
+    @classmethod
+    def parse(cls, value: object, field: str = "side") -> Side:
+        """Accept LONG/SHORT and the order words BUY/SELL, any case."""
+        if isinstance(value, Side):
+            return value
+        text = str(value).strip().upper()
+        if text in ("LONG", "BUY"):
+            return cls.LONG
+        if text in ("SHORT", "SELL"):
+            return cls.SHORT
+        raise InvalidInputError(field, value, "one of LONG, SHORT, BUY, SELL")
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """An open position.
+
+    Parameters
+    ----------
+    symbol
+        Instrument.
+    side
+        LONG or SHORT.
+    quantity
+        Contracts (or units), > 0.
+    entry_price
+        Average entry price, > 0.
+    mark_price
+        Current mark price; defaults to ``entry_price``.
+    leverage
+        Leverage the position uses, >= 1.
+    contract_size
+        Units per contract.
+    strategy
+        Strategy that owns it, optional.
+    score
+        Current signal score of the position (opportunity-cost comparisons), optional.
+    stop_price
+        Protective stop, optional; used for open-risk figures.
+    opened_at
+        When the position was opened, optional.
+    """
+
+    symbol: str
+    side: Side
+    quantity: Decimal
+    entry_price: Decimal
+    mark_price: Decimal | None = None
+    leverage: Decimal = Decimal(1)
+    contract_size: Decimal = Decimal(1)
+    strategy: str | None = None
+    score: float | None = None
+    stop_price: Decimal | None = None
+    opened_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        s = object.__setattr__
+        if not isinstance(self.symbol, str) or not self.symbol.strip():
+            raise InvalidInputError("position.symbol", self.symbol, "a non-empty symbol")
+        s(self, "side", Side.parse(self.side, "position.side"))
+        s(self, "quantity", to_decimal(self.quantity, "position.quantity", allow_zero=False))
+        s(self, "entry_price",
+          to_decimal(self.entry_price, "position.entry_price", allow_zero=False))
+        mark = self.entry_price if self.mark_price is None else self.mark_price
+        s(self, "mark_price", to_decimal(mark, "position.mark_price", allow_zero=False))
+        s(self, "leverage", to_decimal(self.leverage, "position.leverage", allow_zero=False))
+        if self.leverage < 1:
+            raise InvalidInputError("position.leverage", self.leverage, ">= 1")
+        s(self, "contract_size",
+          to_decimal(self.contract_size, "position.contract_size", allow_zero=False))
+        if self.stop_price is not None:
+            s(self, "stop_price",
+              to_decimal(self.stop_price, "position.stop_price", allow_zero=False))
+
+    @property
+    def notional(self) -> Decimal:
+        """Absolute market value at the mark price."""
+        assert self.mark_price is not None
+        return self.quantity * self.mark_price * self.contract_size
+
+    @property
+    def signed_notional(self) -> Decimal:
+        """Market value, negative for shorts."""
+        return self.notional * self.side.sign
+
+    @property
+    def margin(self) -> Decimal:
+        """Initial margin the position ties up (notional / leverage)."""
+        return self.notional / self.leverage
+
+    @property
+    def unrealized_pnl(self) -> Decimal:
+        """Profit or loss at the mark price."""
+        assert self.mark_price is not None
+        return (self.mark_price - self.entry_price) * self.quantity * self.contract_size \
+            * self.side.sign
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """The account at decision time.
+
+    Parameters
+    ----------
+    equity
+        Account value: wallet balance plus unrealized PnL, > 0.
+    available
+        Balance free for new margin, >= 0.
+    as_of
+        When the state was read (timezone-aware). The desk refuses state older than the
+        configured maximum age.
+    margin_used
+        Margin tied up by open positions and orders.
+    unrealized_pnl
+        Unrealized profit or loss, may be negative.
+    buying_power
+        What the broker lets the account buy; defaults to ``available``.
+    positions
+        Open positions.
+    high_water_mark
+        Highest equity seen; defaults to ``equity``.
+    day_start_equity, week_start_equity
+        Equity at the start of the trading day and week; default to ``equity``.
+    trades_today
+        Opening orders already sent today (for trade-count limits).
+    """
+
+    equity: Decimal
+    available: Decimal
+    as_of: datetime | None = None
+    margin_used: Decimal = _ZERO
+    unrealized_pnl: Decimal = _ZERO
+    buying_power: Decimal | None = None
+    positions: tuple[Position, ...] = field(default_factory=tuple)
+    high_water_mark: Decimal | None = None
+    day_start_equity: Decimal | None = None
+    week_start_equity: Decimal | None = None
+    trades_today: int = 0
+
+    def __post_init__(self) -> None:
+        s = object.__setattr__
+        s(self, "equity", to_decimal(self.equity, "account.equity", allow_zero=False))
+        s(self, "available", to_decimal(self.available, "account.available"))
+        s(self, "margin_used", to_decimal(self.margin_used, "account.margin_used"))
+        s(self, "unrealized_pnl",
+          to_decimal(self.unrealized_pnl, "account.unrealized_pnl", allow_negative=True))
+        bp = self.available if self.buying_power is None else self.buying_power
+        s(self, "buying_power", to_decimal(bp, "account.buying_power"))
+        hwm = self.equity if self.high_water_mark is None else self.high_water_mark
+        s(self, "high_water_mark", max(to_decimal(hwm, "account.high_water_mark"), self.equity))
+        for name in ("day_start_equity", "week_start_equity"):
+            v = getattr(self, name)
+            s(self, name, self.equity if v is None else to_decimal(v, f"account.{name}",
+                                                                   allow_zero=False))
+        if self.as_of is not None and self.as_of.tzinfo is None:
+            raise InvalidInputError("account.as_of", self.as_of, "a timezone-aware datetime")
+        if isinstance(self.trades_today, bool) or not isinstance(self.trades_today, int) \
+                or self.trades_today < 0:
+            raise InvalidInputError("account.trades_today", self.trades_today, "an int >= 0")
+        positions = tuple(self.positions)
+        for i, p in enumerate(positions):
+            if not isinstance(p, Position):
+                raise InvalidInputError(f"account.positions[{i}]", p, "a Position")
+        s(self, "positions", positions)
+
+    @property
+    def drawdown(self) -> float:
+        """Drawdown from the high-water mark as a positive fraction (0.12 = 12% down)."""
+        assert self.high_water_mark is not None
+        return float(1 - self.equity / self.high_water_mark)
+
+    @property
+    def margin_used_pct(self) -> float:
+        """Margin used as a fraction of equity."""
+        return float(self.margin_used / self.equity)
+
+    @property
+    def daily_pnl_pct(self) -> float:
+        """Change since the start of the day as a fraction of day-start equity."""
+        assert self.day_start_equity is not None
+        return float(self.equity / self.day_start_equity - 1)
+
+    @property
+    def weekly_pnl_pct(self) -> float:
+        """Change since the start of the week as a fraction of week-start equity."""
+        assert self.week_start_equity is not None
+        return float(self.equity / self.week_start_equity - 1)
+
+    def position(self, symbol: str) -> Position | None:
+        """The open position in ``symbol``, or ``None``."""
+        for p in self.positions:
+            if p.symbol == symbol:
+                return p
+        return None
+
+
+class Regime(StrEnum):
+    """Market regime labels the sizing adjustments understand."""
+
+    STRONG_TREND = "STRONG_TREND"
+    TRENDING = "TRENDING"
+    NEUTRAL = "NEUTRAL"
+    RANGING = "RANGING"
+    VOLATILE = "VOLATILE"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What the bot wants to do.
+
+    Parameters
+    ----------
+    symbol
+        Instrument.
+    side
+        LONG or SHORT (BUY and SELL accepted).
+    score
+        Signal score in the caller's scale (seed 001 uses 0-100, seed 003 0-5); optional.
+    strength
+        Target weight or signal strength as a fraction (seed 000's ``target_weight``); optional.
+    expected_return_pct
+        Expected return in percent; optional.
+    regime
+        Market regime; optional.
+    win_rate, win_loss_ratio
+        Historical hit rate (0-1) and average win / average loss; optional, used by Kelly.
+    stop_price
+        Planned stop; optional, used by stop-distance sizing.
+    strategy
+        Strategy name; optional.
+    reduce_only
+        The order may only reduce an existing position.
+    """
+
+    symbol: str
+    side: Side
+    score: float | None = None
+    strength: float | None = None
+    expected_return_pct: float | None = None
+    regime: Regime | None = None
+    win_rate: float | None = None
+    win_loss_ratio: float | None = None
+    stop_price: Decimal | None = None
+    strategy: str | None = None
+    reduce_only: bool = False
+
+    def __post_init__(self) -> None:
+        s = object.__setattr__
+        if not isinstance(self.symbol, str) or not self.symbol.strip():
+            raise InvalidInputError("signal.symbol", self.symbol, "a non-empty symbol")
+        s(self, "side", Side.parse(self.side, "signal.side"))
+        for name in ("score", "strength", "expected_return_pct"):
+            v = getattr(self, name)
+            if v is not None:
+                s(self, name, float(to_decimal(v, f"signal.{name}", allow_negative=True)))
+        if self.win_rate is not None:
+            w = float(to_decimal(self.win_rate, "signal.win_rate"))
+            if w > 1:
+                raise InvalidInputError("signal.win_rate", self.win_rate, "a fraction in [0, 1]")
+            s(self, "win_rate", w)
+        if self.win_loss_ratio is not None:
+            s(self, "win_loss_ratio",
+              float(to_decimal(self.win_loss_ratio, "signal.win_loss_ratio", allow_zero=False)))
+        if self.regime is not None and not isinstance(self.regime, Regime):
+            try:
+                s(self, "regime", Regime(str(self.regime).upper()))
+            except ValueError:
+                raise InvalidInputError("signal.regime", self.regime,
+                                        f"one of {[r.value for r in Regime]}") from None
+        if self.stop_price is not None:
+            s(self, "stop_price",
+              to_decimal(self.stop_price, "signal.stop_price", allow_zero=False))

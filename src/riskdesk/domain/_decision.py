@@ -1,0 +1,238 @@
+"""The answer the desk returns: a Decision and the trail that explains it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from riskdesk.domain._account import Side
+
+_ZERO = Decimal(0)
+
+
+class Action(StrEnum):
+    """What the desk tells the bot to do."""
+
+    ENTER = "ENTER"
+    REJECT = "REJECT"
+    CAUTION = "CAUTION"
+    HOLD = "HOLD"
+    ENTER_AND_CLOSE_WORST = "ENTER_AND_CLOSE_WORST"
+
+
+class ExecutionMethod(StrEnum):
+    """How the order should be worked."""
+
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+    TWAP = "TWAP"
+    ICEBERG = "ICEBERG"
+
+
+class TradingState(StrEnum):
+    """Whether the desk lets orders through.
+
+    ``ACTIVE`` allows everything, ``REDUCING`` only orders that reduce risk, ``HALTED`` only
+    orders that reduce risk as well (stops and closes always pass) and no new exposure.
+    """
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+
+class Intent(StrEnum):
+    """Whether an order opens (adds risk) or reduces an existing position."""
+
+    OPEN = "OPEN"
+    REDUCE = "REDUCE"
+
+
+class ReasonCode(StrEnum):
+    """Why a number changed or an order was denied. ``docs/reason-codes.md`` lists each."""
+
+    # sizing steps
+    BASE_SIZE = "BASE_SIZE"
+    CAPITAL_UTILIZATION = "CAPITAL_UTILIZATION"
+    CONVICTION = "CONVICTION"
+    KELLY = "KELLY"
+    STOP_RISK = "STOP_RISK"
+    VOLATILITY_TARGET = "VOLATILITY_TARGET"
+    ACCOUNT_PROFILE = "ACCOUNT_PROFILE"
+    ACCOUNT_PHASE = "ACCOUNT_PHASE"
+    # multiplicative adjustments
+    REGIME = "REGIME"
+    PORTFOLIO_HEAT = "PORTFOLIO_HEAT"
+    ACCOUNT_SIZE = "ACCOUNT_SIZE"
+    DRAWDOWN = "DRAWDOWN"
+    DD_HAIRCUT = "DD_HAIRCUT"
+    VIX = "VIX"
+    MARGIN_ZONE = "MARGIN_ZONE"
+    TIER_BUDGET = "TIER_BUDGET"
+    RISK_PARITY = "RISK_PARITY"
+    LIQUIDITY_IMPACT = "LIQUIDITY_IMPACT"
+    STABILIZER = "STABILIZER"
+    LEVERAGE = "LEVERAGE"
+    # caps
+    CAP_ORDER_NOTIONAL = "CAP_ORDER_NOTIONAL"
+    CAP_MAX_TRADE_SIZE = "CAP_MAX_TRADE_SIZE"
+    CAP_SYMBOL = "CAP_SYMBOL"
+    CAP_TOTAL_EXPOSURE = "CAP_TOTAL_EXPOSURE"
+    CAP_GROSS_EXPOSURE = "CAP_GROSS_EXPOSURE"
+    CAP_BUYING_POWER = "CAP_BUYING_POWER"
+    CAP_MAX_POSITION_DOLLAR = "CAP_MAX_POSITION_DOLLAR"
+    CAP_TIER_BUDGET = "CAP_TIER_BUDGET"
+    CAP_MARKET_MAX_QTY = "CAP_MARKET_MAX_QTY"
+    CAP_POSITION_SIZE = "CAP_POSITION_SIZE"
+    QUANTIZE = "QUANTIZE"
+    # denials and cautions
+    TRADING_HALTED = "TRADING_HALTED"
+    TRADING_REDUCING = "TRADING_REDUCING"
+    BREAKER_TRIPPED = "BREAKER_TRIPPED"
+    STATE_MISSING = "STATE_MISSING"
+    STATE_STALE = "STATE_STALE"
+    MARKET_STALE = "MARKET_STALE"
+    SYMBOL_MISMATCH = "SYMBOL_MISMATCH"
+    MARGIN_YELLOW = "MARGIN_YELLOW"
+    MARGIN_ORANGE = "MARGIN_ORANGE"
+    MARGIN_RED = "MARGIN_RED"
+    DRAWDOWN_HEAVY = "DRAWDOWN_HEAVY"
+    DAILY_LOSS_LIMIT = "DAILY_LOSS_LIMIT"
+    WEEKLY_LOSS_LIMIT = "WEEKLY_LOSS_LIMIT"
+    SIGNAL_BELOW_THRESHOLD = "SIGNAL_BELOW_THRESHOLD"
+    SCORE_INVALID = "SCORE_INVALID"
+    PRICE_OUT_OF_BAND = "PRICE_OUT_OF_BAND"
+    BELOW_MIN_NOTIONAL = "BELOW_MIN_NOTIONAL"
+    DUST_CLOSE = "DUST_CLOSE"
+    SYMBOL_CAP_REACHED = "SYMBOL_CAP_REACHED"
+    EXPOSURE_LIMIT = "EXPOSURE_LIMIT"
+    MAX_POSITIONS = "MAX_POSITIONS"
+    STRATEGY_POSITION_LIMIT = "STRATEGY_POSITION_LIMIT"
+    CONCENTRATION = "CONCENTRATION"
+    INSUFFICIENT_BUYING_POWER = "INSUFFICIENT_BUYING_POWER"
+    BELOW_MIN_POSITION = "BELOW_MIN_POSITION"
+    SPREAD_TOO_WIDE = "SPREAD_TOO_WIDE"
+    DATA_TOO_OLD = "DATA_TOO_OLD"
+    CVAR_LIMIT = "CVAR_LIMIT"
+    RESTRICTED_SYMBOL = "RESTRICTED_SYMBOL"
+    TRADES_PER_DAY = "TRADES_PER_DAY"
+    NO_EDGE = "NO_EDGE"
+    ZERO_AFTER_QUANTIZE = "ZERO_AFTER_QUANTIZE"
+    NO_POSITION_TO_REDUCE = "NO_POSITION_TO_REDUCE"
+    OPPORTUNITY_HOLD = "OPPORTUNITY_HOLD"
+    OPPORTUNITY_SKIP = "OPPORTUNITY_SKIP"
+    OPPORTUNITY_REPLACE = "OPPORTUNITY_REPLACE"
+    LARGE_ORDER = "LARGE_ORDER"
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One step of a decision's trail.
+
+    Parameters
+    ----------
+    step
+        Pipeline step name (``"base_size"``, ``"drawdown"``, ``"cap"``, ``"gate"``...).
+    code
+        Reason code.
+    before, after
+        The value the step received and the one it passed on (a notional in quote currency
+        for sizing steps and caps, a multiplier's input and output for adjustments).
+    note
+        Human-readable explanation with the numbers used.
+    """
+
+    step: str
+    code: ReasonCode
+    before: float
+    after: float
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"step": self.step, "code": self.code.value, "before": self.before,
+                "after": self.after, "note": self.note}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The desk's answer for one order.
+
+    Parameters
+    ----------
+    action
+        ENTER, REJECT, CAUTION, HOLD or ENTER_AND_CLOSE_WORST.
+    symbol, side, intent
+        What the decision is about.
+    quantity
+        Executable quantity after quantization (zero unless the action lets an order through).
+    price
+        Reference price the decision used.
+    notional
+        quantity x price x contract size.
+    leverage
+        Leverage to use.
+    margin_required
+        notional / leverage.
+    execution_method
+        How to work the order.
+    binding_cap
+        The cap that set the size, or ``None`` when no cap bound.
+    trail
+        Every adjustment, cap and gate in pipeline order.
+    reasons
+        Reason codes for REJECT, CAUTION and HOLD.
+    risk_pct
+        Notional as a fraction of equity.
+    close_symbols
+        For ENTER_AND_CLOSE_WORST, the positions to close first.
+    decided_at
+        The time the decision was made (as passed in).
+    """
+
+    action: Action
+    symbol: str
+    side: Side
+    intent: Intent
+    quantity: Decimal = _ZERO
+    price: Decimal = _ZERO
+    notional: Decimal = _ZERO
+    leverage: Decimal = Decimal(1)
+    margin_required: Decimal = _ZERO
+    execution_method: ExecutionMethod = ExecutionMethod.LIMIT
+    binding_cap: ReasonCode | None = None
+    trail: tuple[Adjustment, ...] = field(default_factory=tuple)
+    reasons: tuple[ReasonCode, ...] = field(default_factory=tuple)
+    risk_pct: float = 0.0
+    close_symbols: tuple[str, ...] = field(default_factory=tuple)
+    decided_at: datetime | None = None
+
+    @property
+    def approved(self) -> bool:
+        """True when an order may be sent (ENTER, CAUTION with a size, ENTER_AND_CLOSE_WORST)."""
+        return self.quantity > 0 and self.action in (
+            Action.ENTER, Action.CAUTION, Action.ENTER_AND_CLOSE_WORST)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; Decimals become strings so no digit is lost."""
+        return {
+            "action": self.action.value,
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "intent": self.intent.value,
+            "quantity": str(self.quantity),
+            "price": str(self.price),
+            "notional": str(self.notional),
+            "leverage": str(self.leverage),
+            "margin_required": str(self.margin_required),
+            "execution_method": self.execution_method.value,
+            "binding_cap": None if self.binding_cap is None else self.binding_cap.value,
+            "risk_pct": self.risk_pct,
+            "reasons": [r.value for r in self.reasons],
+            "close_symbols": list(self.close_symbols),
+            "decided_at": None if self.decided_at is None else self.decided_at.isoformat(),
+            "trail": [a.to_dict() for a in self.trail],
+        }
