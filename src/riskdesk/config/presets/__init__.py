@@ -1,0 +1,1 @@
+"""Preset YAML files shipped with riskdesk."""
