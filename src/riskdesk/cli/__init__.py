@@ -6,7 +6,16 @@ Exit codes: 0 success; 1 the desk said no (REJECT / HOLD) where a command report
 
 from __future__ import annotations
 
-from riskdesk.cli import _config  # noqa: F401  (registers the ``config`` commands)
+# Each module registers its commands on ``app`` when imported.
+from riskdesk.cli import (  # noqa: F401
+    _config,
+    _journal,
+    _keys,
+    _plan,
+    _recommend,
+    _serve,
+    _state,
+)
 from riskdesk.cli._app import app
 
 __all__ = ["app"]

@@ -1,0 +1,153 @@
+"""Seed 001's ``/api/capital`` endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+
+from riskdesk.api._auth import ReadCaller, ServiceDep, TradeCaller
+from riskdesk.api._errors import ERROR_RESPONSES
+from riskdesk.api._requests import KellyIn, RecommendationIn, RiskParityIn
+from riskdesk.api._responses import (
+    AnalysisOut,
+    CapitalHistoryOut,
+    CapitalStateOut,
+    DrawdownStatusOut,
+    KellyOut,
+    LeverageOut,
+    MarginStatusOut,
+    RecommendationOut,
+    RiskParityOut,
+)
+from riskdesk.domain import BookLevel, Signal
+from riskdesk.service import MarketInput, body_hash
+
+router = APIRouter(prefix="/api/capital", tags=["capital"], responses=ERROR_RESPONSES)
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200,
+    description="Makes the call safe to retry: the same key and body return the stored "
+                "answer; the same key with another body is refused with 409.")]
+
+
+@router.get("/state", response_model=CapitalStateOut)
+def capital_state(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
+    """Seed 001's capital state.
+
+    Wallet balance, available balance, margin used, unrealized PnL, buying power and the
+    capital status (HEALTHY / WARNING / CRITICAL / EMERGENCY).
+    """
+    return service.capital_state()
+
+
+@router.get("/history", response_model=CapitalHistoryOut)
+def capital_history(service: ServiceDep, _: ReadCaller,
+                    hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24.0) -> dict[str, Any]:
+    """Capital snapshots of the last ``hours``, oldest first."""
+    return service.capital_history(hours)
+
+
+@router.get("/leverage/optimal/{symbol}", response_model=LeverageOut)
+def optimal_leverage(service: ServiceDep, _: ReadCaller,
+                     symbol: Annotated[str, Path(min_length=1, max_length=32,
+                                                 pattern=r"^[A-Za-z0-9._:-]+$")]
+                     ) -> dict[str, Any]:
+    """Adaptive leverage for ``symbol``.
+
+    From volatility, spread, depth, account size and regime, clamped to the configured range.
+    """
+    return service.optimal_leverage(symbol)
+
+
+@router.get("/margin/status", response_model=MarginStatusOut)
+def margin_status(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
+    """The four-zone margin monitor.
+
+    GREEN, YELLOW (pause entries), ORANGE (reduce), RED (close worst).
+    """
+    return service.margin_status()
+
+
+@router.get("/strategy/scaling", response_model=dict[str, Any])
+def scaling_strategy(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
+    """The account-size profile: risk range, position count and leverage range."""
+    return service.scaling_strategy()
+
+
+@router.get("/drawdown/status", response_model=DrawdownStatusOut)
+def drawdown_status(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
+    """Drawdown state (NORMAL / LIGHT / MODERATE / HEAVY), multipliers and the breaker."""
+    return service.drawdown_status()
+
+
+@router.get("/allocation/multi-tier", response_model=dict[str, Any])
+def multi_tier(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
+    """CORE / GROWTH / OPPORTUNITY / RESERVE budgets against deployed capital."""
+    return service.multi_tier()
+
+
+@router.get("/analysis/complete", response_model=AnalysisOut)
+def analysis_complete(service: ServiceDep, _: ReadCaller,
+                      hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24.0
+                      ) -> dict[str, Any]:
+    """Every view in one call.
+
+    Capital, margin, scaling, drawdown, tiers, exposure and the capital history.
+    """
+    return service.analysis_complete(hours)
+
+
+@router.post("/position-size/kelly", response_model=KellyOut)
+def kelly(body: KellyIn, service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
+    """Kelly fraction, half-Kelly, and the size after seed 001's adjustments.
+
+    The adjustments are account size, regime and portfolio heat. Decides nothing and writes
+    nothing.
+    """
+    return service.kelly(win_rate=body.win_rate, win_loss_ratio=body.win_loss_ratio,
+                         regime=None if body.market_regime is None else body.market_regime.value,
+                         portfolio_heat=body.portfolio_heat, capital=body.capital)
+
+
+@router.post("/allocation/risk-parity", response_model=RiskParityOut)
+def risk_parity(body: RiskParityIn, service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
+    """Inverse-volatility weights, or equal risk contributions.
+
+    Send ``volatilities``, or ``symbols`` with a ``covariance`` matrix. Writes nothing.
+    """
+    return service.risk_parity(volatilities=body.volatilities, symbols=body.symbols,
+                               covariance=body.covariance, budgets=body.budgets,
+                               capital=body.capital)
+
+
+@router.post("/recommendation/position", response_model=RecommendationOut)
+def recommend(body: RecommendationIn, request: Request, response: Response,
+              service: ServiceDep, caller: TradeCaller,
+              idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    """Call this before every order.
+
+    ENTER / REJECT / CAUTION / HOLD / ENTER_AND_CLOSE_WORST with leverage, quantity, size, risk,
+    execution method, the reason and every adjustment. The decision is journaled; an approved one
+    reserves its notional.
+    """
+    signal = Signal(symbol=body.symbol, side=body.side, score=body.signal_score,  # type: ignore[arg-type]
+                    strength=body.strength, expected_return_pct=body.expected_return_pct,
+                    regime=body.market_regime, win_rate=body.win_rate,
+                    win_loss_ratio=body.win_loss_ratio, stop_price=body.stop_price,
+                    strategy=body.strategy, reduce_only=body.reduce_only)
+    market = None
+    if body.market is not None:
+        m = body.market
+        market = MarketInput(
+            price=m.price, bid=m.bid, ask=m.ask, atr=m.atr, volatility=m.volatility, vix=m.vix,
+            bids=tuple(BookLevel(float(b.price), float(b.size)) for b in m.bids),
+            asks=tuple(BookLevel(float(a.price), float(a.size)) for a in m.asks))
+    key = None if idempotency_key is None else \
+        f"{caller.key_id}:recommendation:{idempotency_key}"
+    answer, replayed = service.recommend(
+        signal, market, idempotency_key=key, digest=body_hash(body.model_dump(mode="json")),
+        request_id=request.scope["state"].get("request_id"))
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer

@@ -1,0 +1,100 @@
+"""How errors become HTTP answers.
+
+422: the request is invalid (a field path says which part); 409: the request conflicts with
+stored state, or the state to decide on is missing or stale; 503: the broker or the database
+is unavailable. Nothing is written for a refused request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from riskdesk.api._responses import ErrorOut
+from riskdesk.errors import (
+    BrokerError,
+    ComputationError,
+    ConflictError,
+    InvalidInputError,
+    StateError,
+    UnknownSymbolError,
+)
+
+log = logging.getLogger("riskdesk.http")
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not parseable (not JSON)."},
+    401: {"model": ErrorOut, "description": "Missing, unknown or revoked API key."},
+    403: {"model": ErrorOut, "description": "The key lacks the scope."},
+    409: {"model": ErrorOut, "description": "Conflicts with stored state, or the state to "
+                                            "decide on is missing or stale."},
+    422: {"model": ErrorOut, "description": "Invalid request; ``detail`` lists the fields."},
+    503: {"model": ErrorOut, "description": "Broker or database unavailable."},
+}
+
+
+def _field_error(loc: list[str | int], msg: str, kind: str) -> dict[str, Any]:
+    return {"loc": loc, "field": ".".join(str(p) for p in loc), "msg": msg, "type": kind}
+
+
+def _count_bad_input(request: Request) -> None:
+    request.app.state.service.metrics.bad_input.inc()
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    _count_bad_input(request)
+    # The offending input is left out: it may be NaN, which JSON cannot carry.
+    detail = [_field_error([p if isinstance(p, int) else str(p) for p in e["loc"]],
+                           str(e["msg"]), str(e["type"])) for e in exc.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInputError)
+    _count_bad_input(request)
+    loc: list[str | int] = ["body", *exc.field.split(".")]
+    return JSONResponse({"detail": [_field_error(loc, str(exc), "invalid_input")]},
+                        status_code=422)
+
+
+async def _unknown_symbol(request: Request, exc: Exception) -> JSONResponse:
+    _count_bad_input(request)
+    where: list[str | int] = ["path", "symbol"] if "symbol" in request.path_params \
+        else ["body", "symbol"]
+    return JSONResponse({"detail": [_field_error(where, f"unknown symbol: {exc}",
+                                                 "unknown_symbol")]}, status_code=422)
+
+
+async def _computation(request: Request, exc: Exception) -> JSONResponse:
+    _count_bad_input(request)
+    return JSONResponse({"detail": [_field_error(["body"], f"computation failed: {exc}",
+                                                 "computation_failed")]}, status_code=422)
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _state(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": f"state unavailable: {exc}"}, status_code=409)
+
+
+async def _broker(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("broker error: %s", exc, extra={"path": request.url.path})
+    return JSONResponse({"detail": f"broker unavailable: {exc}"}, status_code=503)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers above on ``app`` (most specific class first)."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(UnknownSymbolError, _unknown_symbol)
+    app.add_exception_handler(InvalidInputError, _invalid_input)
+    app.add_exception_handler(ComputationError, _computation)
+    app.add_exception_handler(ConflictError, _conflict)
+    app.add_exception_handler(StateError, _state)
+    app.add_exception_handler(BrokerError, _broker)

@@ -1,0 +1,73 @@
+"""Batches, reservations, the journal and reconciliation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from riskdesk.api._auth import ReadCaller, ServiceDep, TradeCaller
+from riskdesk.api._capital import IdempotencyKey
+from riskdesk.api._errors import ERROR_RESPONSES
+from riskdesk.api._requests import PlanIn, ReconcileIn
+from riskdesk.api._responses import JournalOut, PlanOut, ReconcileOut, ReservationOut
+from riskdesk.errors import InvalidInputError
+from riskdesk.service import body_hash
+
+router = APIRouter(tags=["orders"], responses=ERROR_RESPONSES)
+
+ReservationId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.post("/api/orders/plan", response_model=PlanOut)
+def plan(body: PlanIn, response: Response, service: ServiceDep, caller: TradeCaller,
+         idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    """Plan a batch towards target positions in two phases.
+
+    Every risk-reducing order first, then the openers sized against the capital the reducers free.
+    Each order is decided and journaled.
+    """
+    symbols = [t.symbol for t in body.targets]
+    if len(set(symbols)) != len(symbols):
+        raise InvalidInputError("targets", symbols, "each symbol at most once")
+    targets = {t.symbol: t.target_weight for t in body.targets}
+    prices = {t.symbol: t.price for t in body.targets if t.price is not None}
+    key = None if idempotency_key is None else f"{caller.key_id}:plan:{idempotency_key}"
+    answer, replayed = service.plan(targets, prices, idempotency_key=key,
+                                    digest=body_hash(body.model_dump(mode="json")))
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer
+
+
+@router.post("/api/reservations/{reservation_id}/confirm", response_model=ReservationOut)
+def confirm(reservation_id: ReservationId, service: ServiceDep,
+            _: TradeCaller) -> dict[str, Any]:
+    """The order was filled: the reservation's notional becomes a position."""
+    return service.confirm_reservation(reservation_id)
+
+
+@router.post("/api/reservations/{reservation_id}/release", response_model=ReservationOut)
+def release(reservation_id: ReservationId, service: ServiceDep,
+            _: TradeCaller) -> dict[str, Any]:
+    """The order was not sent or not filled: give the reserved notional back."""
+    return service.release_reservation(reservation_id)
+
+
+@router.get("/api/journal", response_model=JournalOut)
+def journal(service: ServiceDep, _: ReadCaller,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+            since: datetime | None = None,
+            symbol: Annotated[str | None, Query(min_length=1, max_length=32)] = None
+            ) -> dict[str, Any]:
+    """Journaled decisions, newest first, each with its full trail."""
+    if since is not None and since.tzinfo is None:
+        raise InvalidInputError("since", since.isoformat(), "a timestamp with a time zone")
+    return service.journal(limit=limit, since=since, symbol=symbol)
+
+
+@router.post("/api/reconcile", response_model=ReconcileOut)
+def reconcile(body: ReconcileIn, service: ServiceDep, _: TradeCaller) -> dict[str, Any]:
+    """Compare local and broker positions and orders; the report is stored."""
+    return service.reconcile(body.policy)

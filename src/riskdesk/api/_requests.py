@@ -1,0 +1,140 @@
+"""Request bodies of the HTTP API: strict, bounded, separate from the store's tables.
+
+Money, prices and quantities are decimals (a JSON number or a decimal string); ratios and
+scores are JSON numbers. NaN, infinities, booleans where a number belongs, unknown keys and
+magnitudes beyond 1e15 are refused with 422 and the field path.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from riskdesk.domain import MAX_MAGNITUDE, Regime, TradingState
+
+Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._:/-]+$",
+                              description="Instrument as the broker names it.")]
+Price = Annotated[Decimal, Field(gt=0, le=MAX_MAGNITUDE, description="A price, > 0.")]
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_MAGNITUDE, description="An amount, >= 0.")]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
+SideWord = Literal["LONG", "SHORT", "BUY", "SELL"]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class BookLevelIn(_Body):
+    """One order-book level."""
+
+    price: Price
+    size: Amount
+
+
+class MarketIn(_Body):
+    """Market data the caller already has; whatever is missing comes from the broker."""
+
+    price: Price | None = Field(None, description="Last or mark price.")
+    bid: Price | None = None
+    ask: Price | None = None
+    atr: Amount | None = Field(None, description="Average true range in price units.")
+    volatility: Annotated[float, Field(ge=0.0, le=10.0, strict=True)] | None = Field(
+        None, description="Return volatility per period as a fraction (0.02 = 2%).")
+    vix: Annotated[float, Field(ge=0.0, le=200.0, strict=True)] | None = None
+    bids: list[BookLevelIn] = Field(default_factory=list, max_length=500)
+    asks: list[BookLevelIn] = Field(default_factory=list, max_length=500)
+
+
+class RecommendationIn(_Body):
+    """``POST /api/capital/recommendation/position``.
+
+    Seed 001's request plus the order side and optional market data.
+    """
+
+    symbol: Symbol
+    side: SideWord = "LONG"
+    signal_score: Annotated[float, Field(ge=-1000.0, le=1000.0, strict=True)] | None = Field(
+        None, description="Signal score in the caller's scale (seed 001: 0-100).")
+    expected_return_pct: Annotated[float, Field(ge=-1000.0, le=1000.0, strict=True)] | None \
+        = None
+    market_regime: Regime | None = None
+    win_rate: Fraction | None = None
+    win_loss_ratio: Annotated[float, Field(gt=0.0, le=1000.0, strict=True)] | None = None
+    strength: Fraction | None = Field(None, description="Target weight as a fraction.")
+    stop_price: Price | None = None
+    strategy: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    reduce_only: bool = False
+    market: MarketIn | None = None
+
+
+class KellyIn(_Body):
+    """``POST /api/capital/position-size/kelly``."""
+
+    win_rate: Fraction
+    win_loss_ratio: Annotated[float, Field(gt=0.0, le=1000.0, strict=True)]
+    market_regime: Regime | None = None
+    portfolio_heat: Annotated[float, Field(ge=0.0, le=100.0, strict=True)] | None = Field(
+        None, description="Portfolio heat on seed 001's 0-100 scale.")
+    capital: Amount | None = Field(
+        None, description="Capital to size against; the account's equity when omitted.")
+
+
+class RiskParityIn(_Body):
+    """``POST /api/capital/allocation/risk-parity``.
+
+    Give ``volatilities`` for seed 001's inverse-volatility weights, or ``symbols`` with a
+    ``covariance`` matrix (and optional risk ``budgets``) for equal risk contribution.
+    """
+
+    volatilities: dict[Symbol, Annotated[float, Field(gt=0.0, le=100.0, strict=True)]] | None \
+        = Field(None, max_length=500)
+    symbols: list[Symbol] | None = Field(None, min_length=1, max_length=200)
+    covariance: list[list[Annotated[float, Field(ge=-100.0, le=100.0, strict=True)]]] | None \
+        = Field(None, max_length=200)
+    budgets: list[Annotated[float, Field(gt=0.0, le=1.0, strict=True)]] | None = Field(
+        None, max_length=200)
+    capital: Amount | None = Field(
+        None, description="Capital to allocate; the account's equity when omitted.")
+
+
+class PlanTargetIn(_Body):
+    """One target of a batch: a signed weight of equity (negative is short)."""
+
+    symbol: Symbol
+    target_weight: Annotated[float, Field(ge=-10.0, le=10.0, strict=True)] = Field(
+        description="Target position as a signed fraction of equity (0 closes it).")
+    price: Price | None = Field(None, description="Price to plan at; the broker's otherwise.")
+
+
+class PlanIn(_Body):
+    """``POST /api/orders/plan``: targets in, reducers first then openers out."""
+
+    targets: list[PlanTargetIn] = Field(min_length=1, max_length=200)
+
+
+class ReconcileIn(_Body):
+    """``POST /api/reconcile``."""
+
+    policy: Literal["report", "adopt_remote"] = Field(
+        "report", description="``report`` only compares; ``adopt_remote`` also records the "
+                              "broker's view as the local one.")
+
+
+class TradingStateIn(_Body):
+    """``POST /api/admin/trading-state``: halt, reduce-only or resume."""
+
+    state: TradingState | Literal["halt", "reduce-only", "resume"]
+    note: Annotated[str, Field(min_length=1, max_length=500)]
+    reset_breaker: bool = Field(
+        False, description="Also reset a tripped drawdown circuit breaker (with ACTIVE).")
+
+    @property
+    def trading_state(self) -> TradingState:
+        """The requested state, the verbs mapped to their states."""
+        words = {"halt": TradingState.HALTED, "reduce-only": TradingState.REDUCING,
+                 "resume": TradingState.ACTIVE}
+        if isinstance(self.state, TradingState):
+            return self.state
+        return words[self.state]

@@ -1,0 +1,237 @@
+"""Response bodies of the HTTP API.
+
+Money, prices and quantities are decimal strings (no digit lost); fields ending in ``_pct``
+are percents (``16.0`` is 16 %); ratios and multipliers are JSON numbers. Objects that carry
+policy detail allow extra keys, so the desk can explain more without breaking clients.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _OpenOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class FieldErrorOut(_Out):
+    """One invalid field."""
+
+    loc: list[str | int]
+    field: str = Field(description="Dotted path of the field, e.g. ``body.market.price``.")
+    msg: str
+    type: str
+
+
+class ErrorOut(_Out):
+    """An error: a sentence, or a list of invalid fields (422)."""
+
+    detail: str | list[FieldErrorOut]
+
+
+class CapitalStateOut(_OpenOut):
+    """``GET /api/capital/state`` (seed 001's capital state)."""
+
+    total_wallet_balance: str
+    equity: str
+    available_balance: str
+    margin_used: str
+    margin_used_pct: float
+    unrealized_pnl: str
+    buying_power: str
+    capital_status: str
+    high_water_mark: str
+    drawdown_pct: float
+    open_positions: int
+    as_of: str | None
+
+
+class CapitalPointOut(_OpenOut):
+    """One capital snapshot."""
+
+    at: str
+    equity: str
+
+
+class CapitalHistoryOut(_Out):
+    """``GET /api/capital/history``."""
+
+    hours: float
+    points: list[CapitalPointOut]
+
+
+class LeverageOut(_OpenOut):
+    """``GET /api/capital/leverage/optimal/{symbol}``."""
+
+    symbol: str
+    optimal_leverage: float
+
+
+class MarginStatusOut(_OpenOut):
+    """``GET /api/capital/margin/status``: the four-zone margin monitor."""
+
+    zone: str
+    margin_used_pct: float
+
+
+class DrawdownStatusOut(_OpenOut):
+    """``GET /api/capital/drawdown/status``."""
+
+    state: str
+    drawdown_pct: float
+    size_multiplier: float
+    breaker_tripped: bool
+    breaker_until: str | None
+    trading_state: str
+
+
+class ExposureRowOut(_OpenOut):
+    """Exposure of one symbol or one capital tier."""
+
+    notional: str
+    pct_of_equity: float
+
+
+class ExposureOut(_Out):
+    """Exposure by symbol and by capital tier."""
+
+    by_symbol: list[ExposureRowOut]
+    by_tier: list[ExposureRowOut]
+
+
+class AnalysisOut(_Out):
+    """``GET /api/capital/analysis/complete``: every view in one call."""
+
+    config_name: str
+    trading_state: str
+    capital_state: CapitalStateOut
+    margin_status: MarginStatusOut
+    scaling_strategy: dict[str, Any]
+    drawdown_status: DrawdownStatusOut
+    multi_tier_allocation: dict[str, Any]
+    exposure: ExposureOut
+    capital_history: list[CapitalPointOut]
+
+
+class KellyOut(_OpenOut):
+    """``POST /api/capital/position-size/kelly``."""
+
+    kelly_pct: float
+    half_kelly_pct: float
+    adjusted_pct: float
+    position_size_usd: str
+    adjustments: list[dict[str, Any]]
+
+
+class RiskParityOut(_OpenOut):
+    """``POST /api/capital/allocation/risk-parity``."""
+
+    method: str
+    weights: dict[str, float]
+    allocation_pct: dict[str, float]
+    allocation_usd: dict[str, str]
+    converged: bool
+
+
+class AdjustmentOut(_Out):
+    """One step of a decision's trail."""
+
+    step: str
+    code: str
+    before: float
+    after: float
+    note: str
+
+
+class RecommendationOut(_Out):
+    """``POST /api/capital/recommendation/position`` (seed 001's recommendation)."""
+
+    recommendation: str = Field(description="ENTER, REJECT, CAUTION, HOLD or "
+                                            "ENTER_AND_CLOSE_WORST.")
+    symbol: str
+    side: str
+    intent: str
+    optimal_leverage: str
+    quantity: str
+    price: str
+    position_size_usd: str
+    margin_required: str
+    risk_pct: float
+    execution_method: str
+    binding_cap: str | None
+    reason: str
+    reasons: list[str]
+    close_symbols: list[str]
+    adjustments: list[AdjustmentOut]
+    decided_at: str | None
+    decision_id: int
+    reservation_id: str | None
+    reservation_expires_at: str | None
+
+
+class PlanOut(_Out):
+    """``POST /api/orders/plan``: reducers first, then openers."""
+
+    lines: list[dict[str, Any]] = Field(description="Plan lines in execution order.")
+    summary: dict[str, Any] = Field(description="Available capital before and after, and "
+                                                "the margin the reducers free.")
+    decisions: list[RecommendationOut] = Field(description="Each line's decision, journaled.")
+
+
+class ReservationOut(_OpenOut):
+    """A reservation after confirm or release."""
+
+    reservation_id: str
+    status: str
+    symbol: str
+    notional: str
+    margin: str
+
+
+class JournalEntryOut(_OpenOut):
+    """One journaled decision."""
+
+    id: int
+    decided_at: str
+    symbol: str
+    side: str
+    action: str
+    quantity: str
+    notional: str
+    leverage: str
+    binding_cap: str | None
+    reasons: list[str]
+    trail: list[AdjustmentOut]
+
+
+class JournalOut(_Out):
+    """``GET /api/journal``."""
+
+    entries: list[JournalEntryOut]
+
+
+class ReconcileOut(_OpenOut):
+    """``POST /api/reconcile``: the report."""
+
+
+class TradingStateOut(_OpenOut):
+    """``POST /api/admin/trading-state``."""
+
+    trading_state: str
+    operator: str
+    note: str
+
+
+class HealthOut(_Out):
+    """``GET /healthz``."""
+
+    status: str
+    database: str
+    broker: str
+    version: str

@@ -1,0 +1,110 @@
+"""The FastAPI application factory.
+
+``create_app(service_or_settings)`` builds the app around a :class:`~riskdesk.service.Service`
+(or opens one from :class:`~riskdesk.service.Settings`). ``create_app_from_env`` is the
+import string uvicorn's workers use: ``uvicorn --factory riskdesk.api.app:create_app_from_env``
+with the settings in ``RISKDESK_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from riskdesk import __version__
+from riskdesk.api import _admin, _capital, _orders
+from riskdesk.api._errors import install_error_handlers
+from riskdesk.api._middleware import RequestLogMiddleware
+from riskdesk.service import Service, Settings, configure_logging
+from riskdesk.web import static_dir
+
+DESCRIPTION = """\
+The risk desk a trading bot calls before every order.
+
+Authenticate with an API key in `X-API-Key` (or `Authorization: Bearer KEY`). Scopes rank
+read < trade < admin. Deciding POSTs accept an `Idempotency-Key` header. Money, prices and
+quantities are decimal strings in responses; `*_pct` fields are percents.
+"""
+
+
+def create_app(service_or_settings: Service | Settings | None = None, *,
+               access_log: bool | None = None,
+               snapshot_seconds: float | None = None) -> FastAPI:
+    """Build the HTTP application.
+
+    Parameters
+    ----------
+    service_or_settings
+        A ready :class:`Service` (tests, embedding), or :class:`Settings` to open one; the
+        environment's settings when ``None``.
+    access_log
+        Log one JSON line per request; from the settings when ``None`` (on by default).
+    snapshot_seconds
+        Record a capital snapshot this often while the app runs (the equity curve); from the
+        settings when ``None``, off for a given service.
+
+    Returns
+    -------
+    FastAPI
+        The app: the API under ``/api``, ``/healthz``, ``/metrics`` and the dashboard at
+        ``/``. A service the app opened itself is closed on shutdown.
+    """
+    owned = not isinstance(service_or_settings, Service)
+    if isinstance(service_or_settings, Service):
+        service = service_or_settings
+        log_access = True if access_log is None else access_log
+        every = 0.0 if snapshot_seconds is None else snapshot_seconds
+    else:
+        settings = service_or_settings or Settings.from_env()
+        configure_logging(settings.log_level)
+        service = Service.open(settings)
+        log_access = settings.access_log if access_log is None else access_log
+        every = settings.capital_snapshot_seconds if snapshot_seconds is None \
+            else snapshot_seconds
+
+    async def sample() -> None:
+        while True:
+            await run_in_threadpool(service.sample_capital)
+            await asyncio.sleep(every)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(sample()) if every > 0 else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+            if owned:
+                service.close()
+
+    app = FastAPI(title="riskdesk", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.service = service
+    install_error_handlers(app)
+    app.include_router(_capital.router)
+    app.include_router(_orders.router)
+    app.include_router(_admin.router)
+    app.include_router(_admin.ops)
+    static = static_dir()
+    app.mount("/static", StaticFiles(directory=static), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        return FileResponse(static / "index.html", headers={"Cache-Control": "no-store"})
+
+    app.add_middleware(RequestLogMiddleware, metrics=service.metrics, access_log=log_access)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app with settings from ``RISKDESK_*`` environment variables (uvicorn workers)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,82 @@
+"""Shared pieces of the command modules: options, output and exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from riskdesk.cli._app import EXIT_BAD_INPUT, EXIT_DENIED, EXIT_INTERNAL, EXIT_STATE
+from riskdesk.errors import (
+    BrokerError,
+    ComputationError,
+    ConfigError,
+    ConflictError,
+    InvalidInputError,
+    StateError,
+)
+from riskdesk.service import Service, Settings
+from riskdesk.service._json import jsonable
+from riskdesk.service._settings import DEFAULT_DB, ENV_CONFIG, ENV_DB
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DbOption = typer.Option(DEFAULT_DB, "--db", envvar=ENV_DB,
+                        help="Database URL (sqlite:///file.db or postgresql://...).")
+ConfigOption = typer.Option("default", "--config", envvar=ENV_CONFIG,
+                            help="Preset name or YAML file of the risk configuration.")
+JsonOption = typer.Option(False, "--json", help="Print JSON for scripts.")
+
+__all__ = ["EXIT_DENIED", "exits", "open_service", "print_json"]
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON (Decimals as strings)."""
+    typer.echo(json.dumps(jsonable(value), indent=2))
+
+
+def exits(fn: Callable[P, R]) -> Callable[P, R]:
+    """Map riskdesk errors to the documented exit codes with a one-line message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (InvalidInputError, ConfigError, ComputationError) as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except (StateError, BrokerError, ConflictError) as exc:
+            err.print(f"[red]state unavailable:[/red] {exc}")
+            raise typer.Exit(EXIT_STATE) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
+            raise typer.Exit(EXIT_INTERNAL) from exc
+
+    return wrapper
+
+
+@contextmanager
+def open_service(db: str, config: str = "default") -> Iterator[Service]:
+    """A service on ``db``; exit code 3 when the database cannot be opened."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        service = Service.open(Settings(db_url=db, config=config))
+    except OperationalError as exc:
+        err.print(f"[red]state unavailable:[/red] cannot open {db}: {exc.orig}")
+        raise typer.Exit(EXIT_STATE) from None
+    try:
+        yield service
+    finally:
+        service.close()

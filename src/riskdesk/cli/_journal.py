@@ -1,0 +1,52 @@
+"""``riskdesk journal tail``: the latest journaled decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+from rich.table import Table
+
+from riskdesk.cli._app import app
+from riskdesk.cli._common import DbOption, JsonOption, exits, open_service, out, print_json
+from riskdesk.errors import InvalidInputError
+
+journal_app = typer.Typer(help="Read the decision journal.", no_args_is_help=True)
+app.add_typer(journal_app, name="journal")
+
+
+@journal_app.command("tail")
+@exits
+def tail(limit: int = typer.Option(20, "-n", "--limit", min=1, max=10000),
+         symbol: str | None = typer.Option(None, help="Only this symbol."),
+         since: str | None = typer.Option(None, help="ISO 8601 time with a zone."),
+         trail: bool = typer.Option(False, "--trail", help="Show each decision's trail."),
+         db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Print the latest decisions, newest first."""
+    start = None
+    if since is not None:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            raise InvalidInputError("since", since, "an ISO 8601 time") from None
+        if start.tzinfo is None:
+            raise InvalidInputError("since", since, "a time with a zone (e.g. ...Z)")
+    with open_service(db) as service:
+        entries = service.journal(limit=limit, since=start, symbol=symbol)["entries"]
+    if as_json:
+        print_json(entries)
+        return
+    table = Table("id", "decided (UTC)", "symbol", "side", "action", "quantity", "notional",
+                  "leverage", "binding cap", "reasons")
+    for e in entries:
+        table.add_row(str(e["id"]), str(e["decided_at"])[:19], e["symbol"], e["side"],
+                      e["action"], e["quantity"], e["notional"], e["leverage"],
+                      e["binding_cap"] or "", ", ".join(e["reasons"]))
+    out.print(table)
+    if trail:
+        for e in entries:
+            t = Table("step", "code", "before", "after", "note", title=f"decision {e['id']}")
+            for a in e["trail"]:
+                t.add_row(a["step"], a["code"], f"{a['before']:.6g}", f"{a['after']:.6g}",
+                          a["note"])
+            out.print(t)

@@ -1,0 +1,67 @@
+"""``riskdesk keys create|list|revoke``: API keys of the HTTP service."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from riskdesk.cli._app import app
+from riskdesk.cli._common import DbOption, JsonOption, exits, open_service, out, print_json
+
+keys_app = typer.Typer(help="Create, list and revoke API keys (stored hashed).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+_SCOPE = typer.Option(["read"], "--scope", help="read, trade or admin (repeatable); admin "
+                                             "implies trade, trade implies read.")
+
+
+@keys_app.command("create")
+@exits
+def create(name: str = typer.Argument(..., help="Who or what the key is for."),
+           scope: list[str] = _SCOPE,
+           db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Create a key and print its secret once."""
+    with open_service(db) as service:
+        key_id, plaintext = service.store.create_api_key(name, scope)
+    if as_json:
+        print_json({"key_id": key_id, "name": name, "scopes": scope, "key": plaintext})
+    else:
+        out.print(f"key id  {key_id}\nscopes  {', '.join(scope)}\nkey     {plaintext}\n"
+                  "[yellow]The key is shown once; store it now.[/yellow]")
+
+
+@keys_app.command("list")
+@exits
+def list_keys(db: str = DbOption, as_json: bool = JsonOption,
+              all_keys: bool = typer.Option(False, "--all", help="Include revoked keys.")
+              ) -> None:
+    """List keys (never their secrets)."""
+    with open_service(db) as service:
+        keys = service.store.list_api_keys(include_revoked=all_keys)
+    rows = [{"key_id": k.key_id, "name": k.name, "scopes": sorted(k.scopes),
+             "created_at": k.created_at, "revoked_at": k.revoked_at} for k in keys]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("key id", "name", "scopes", "created", "revoked")
+    for r in rows:
+        table.add_row(r["key_id"], r["name"], ", ".join(r["scopes"]),
+                      r["created_at"].isoformat(timespec="seconds"),
+                      "" if r["revoked_at"] is None else
+                      r["revoked_at"].isoformat(timespec="seconds"))
+    out.print(table)
+
+
+@keys_app.command("revoke")
+@exits
+def revoke(key_id: str = typer.Argument(..., help="The key id (from keys list)."),
+           db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Revoke a key; requests with it are refused from now on."""
+    with open_service(db) as service:
+        key = service.store.revoke_api_key(key_id)
+    if as_json:
+        print_json({"key_id": key.key_id, "revoked_at": key.revoked_at})
+    else:
+        out.print(f"revoked {key.key_id} ({key.name})")

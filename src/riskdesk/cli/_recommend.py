@@ -1,0 +1,116 @@
+"""``riskdesk recommend``: one decision from flags, offline (no database, no broker)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import typer
+from rich.table import Table
+
+from riskdesk.cli._app import EXIT_DENIED, EXIT_OK, app
+from riskdesk.cli._common import JsonOption, exits, out, print_json
+from riskdesk.config import RiskConfig
+from riskdesk.desk import Desk
+from riskdesk.domain import (
+    AccountState,
+    Decision,
+    MarketRules,
+    MarketSnapshot,
+    Regime,
+    Side,
+    Signal,
+    to_decimal,
+)
+from riskdesk.errors import InvalidInputError
+
+
+def render_decision(decision: Decision) -> None:
+    """Print a decision and its trail as tables."""
+    d = decision.to_dict()
+    head = Table(show_header=False, title=f"{d['action']} {d['side']} {d['symbol']}")
+    head.add_column("", style="dim")
+    head.add_column("", justify="right")
+    for key in ("quantity", "price", "notional", "leverage", "margin_required",
+                "execution_method", "binding_cap"):
+        head.add_row(key.replace("_", " "), str(d[key] if d[key] is not None else "–"))
+    head.add_row("risk", f"{decision.risk_pct * 100:.4f}% of equity")
+    if d["reasons"]:
+        head.add_row("reasons", ", ".join(d["reasons"]))
+    out.print(head)
+    trail = Table("step", "code", "before", "after", "note", title="trail")
+    for a in d["trail"]:
+        trail.add_row(a["step"], a["code"], f"{a['before']:.6g}", f"{a['after']:.6g}",
+                      a["note"])
+    out.print(trail)
+
+
+def _regime(text: str | None) -> Regime | None:
+    if text is None:
+        return None
+    try:
+        return Regime(text.strip().upper())
+    except ValueError:
+        raise InvalidInputError("--regime", text, f"one of {', '.join(Regime)}") from None
+
+
+@app.command("recommend")
+@exits
+def recommend(
+    symbol: str = typer.Option(..., help="Instrument."),
+    side: str = typer.Option("LONG", help="LONG/SHORT (BUY/SELL accepted)."),
+    price: str = typer.Option(..., help="Last or mark price."),
+    equity: str = typer.Option(..., help="Account equity."),
+    available: str | None = typer.Option(None, help="Free balance (default: equity)."),
+    margin_used: str = typer.Option("0", help="Margin tied up by open positions."),
+    score: float | None = typer.Option(None, help="Signal score (caller's scale)."),
+    strength: float | None = typer.Option(None, help="Target weight as a fraction."),
+    expected_return_pct: float | None = typer.Option(None, help="Expected return, percent."),
+    regime: str | None = typer.Option(None, help="STRONG_TREND, TRENDING, NEUTRAL, RANGING, "
+                                                 "VOLATILE."),
+    win_rate: float | None = typer.Option(None, help="Hit rate in [0, 1]."),
+    win_loss_ratio: float | None = typer.Option(None, help="Average win / average loss."),
+    stop: str | None = typer.Option(None, help="Planned stop price."),
+    strategy: str | None = typer.Option(None, help="Strategy name."),
+    reduce_only: bool = typer.Option(False, help="The order only reduces a position."),
+    bid: str | None = typer.Option(None), ask: str | None = typer.Option(None),
+    atr: str | None = typer.Option(None, help="Average true range, price units."),
+    vix: float | None = typer.Option(None),
+    step: str = typer.Option("1", help="Quantity step of the market."),
+    tick: str = typer.Option("0.01", help="Price tick of the market."),
+    min_qty: str = typer.Option("0"), min_notional: str = typer.Option("0"),
+    max_leverage: str = typer.Option("1", help="Highest leverage the market allows."),
+    preset: str | None = typer.Option(None, help="A preset name."),
+    config: str | None = typer.Option(None, "--config", help="A YAML configuration file."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Decide one order from flags; exit 0 when an order may be sent, 1 when denied."""
+    if preset is not None and config is not None:
+        raise InvalidInputError("--preset", preset, "either --preset or --config, not both")
+    cfg = RiskConfig.load(config or preset or "default")
+    now = datetime.now(UTC)
+
+    def num(value: str | None, flag: str) -> Decimal | None:
+        return None if value is None else to_decimal(value, flag)
+
+    rules = MarketRules(symbol=symbol, step=to_decimal(step, "--step"),
+                        tick=to_decimal(tick, "--tick"), min_qty=to_decimal(min_qty, "--min-qty"),
+                        min_notional=to_decimal(min_notional, "--min-notional"),
+                        max_leverage=to_decimal(max_leverage, "--max-leverage"))
+    market = MarketSnapshot(rules=rules, price=to_decimal(price, "--price"), as_of=now,
+                            bid=num(bid, "--bid"), ask=num(ask, "--ask"), atr=num(atr, "--atr"),
+                            vix=vix)
+    eq = to_decimal(equity, "--equity")
+    account = AccountState(equity=eq, available=num(available, "--available") or eq,
+                           margin_used=to_decimal(margin_used, "--margin-used"), as_of=now)
+    signal = Signal(symbol=symbol, side=Side.parse(side, "--side"), score=score,
+                    strength=strength, expected_return_pct=expected_return_pct,
+                    regime=_regime(regime),
+                    win_rate=win_rate, win_loss_ratio=win_loss_ratio,
+                    stop_price=num(stop, "--stop"), strategy=strategy, reduce_only=reduce_only)
+    decision = Desk(cfg).recommend(signal, account, market, now=now)
+    if as_json:
+        print_json(decision.to_dict())
+    else:
+        render_decision(decision)
+    raise typer.Exit(EXIT_OK if decision.approved else EXIT_DENIED)

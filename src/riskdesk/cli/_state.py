@@ -1,0 +1,65 @@
+"""``riskdesk state`` and ``riskdesk reconcile``: the account as the service sees it."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from riskdesk.cli._app import app
+from riskdesk.cli._common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    exits,
+    open_service,
+    out,
+    print_json,
+)
+
+
+@app.command("state")
+@exits
+def state(db: str = DbOption, config: str = ConfigOption, as_json: bool = JsonOption) -> None:
+    """Capital, margin zone, drawdown, trading state and exposure, all at once."""
+    with open_service(db, config) as service:
+        a = service.analysis_complete()
+    if as_json:
+        print_json(a)
+        return
+    c, m, d = a["capital_state"], a["margin_status"], a["drawdown_status"]
+    t = Table(title=f"riskdesk · {a['config_name']} · trading {a['trading_state']}",
+              show_header=False)
+    t.add_column("", style="dim")
+    t.add_column("", justify="right")
+    for label, value in (
+            ("wallet balance", c["total_wallet_balance"]), ("equity", c["equity"]),
+            ("available", c["available_balance"]),
+            ("margin used", f"{c['margin_used']} ({c['margin_used_pct']:.2f}%)"),
+            ("unrealized PnL", c["unrealized_pnl"]), ("buying power", c["buying_power"]),
+            ("capital status", c["capital_status"]), ("margin zone", m["zone"]),
+            ("drawdown", f"{d['state']} {d['drawdown_pct']:.2f}%"),
+            ("breaker", "TRIPPED" if d["breaker_tripped"] else "armed")):
+        t.add_row(label, str(value))
+    out.print(t)
+    if a["exposure"]["by_symbol"]:
+        e = Table("symbol", "side", "quantity", "notional", "% equity", title="exposure")
+        for r in a["exposure"]["by_symbol"]:
+            e.add_row(r["symbol"], r["side"], r["quantity"], r["notional"],
+                      f"{r['pct_of_equity']:.2f}")
+        out.print(e)
+
+
+@app.command("reconcile")
+@exits
+def reconcile(db: str = DbOption, config: str = ConfigOption,
+              policy: str = typer.Option("report", help="report or adopt_remote."),
+              as_json: bool = JsonOption) -> None:
+    """Compare local and broker positions and orders; exit 1 when they differ."""
+    with open_service(db, config) as service:
+        report = service.reconcile(policy)
+    if as_json:
+        print_json(report)
+    else:
+        out.print_json(data=report)
+    if report.get("mismatches") or report.get("differences"):
+        raise typer.Exit(1)

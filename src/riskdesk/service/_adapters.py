@@ -1,0 +1,297 @@
+"""Thin adapters between the service and the library parts it composes.
+
+Each function here either calls one library function with the service's inputs, or reshapes
+a library result into the JSON the faces answer with. No sizing or risk rule lives here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
+
+from riskdesk.allocation import inverse_volatility, risk_parity
+from riskdesk.brokers import Broker, OrderBook
+from riskdesk.config import RiskConfig
+from riskdesk.domain import AccountState, Decision, ReasonCode, TradingState
+from riskdesk.errors import InvalidInputError, StateError
+from riskdesk.limits import (
+    DrawdownStatus,
+    MarginStatus,
+    capital_state,
+    capital_tier,
+)
+from riskdesk.reconcile import Book, ReconcilePolicy, run_reconciliation
+from riskdesk.service._json import jsonable
+from riskdesk.service._views import capital_state_view, pct
+from riskdesk.sizing import (
+    LeverageAdvice,
+    account_profile,
+    half_kelly,
+    kelly_adjustments,
+    kelly_binary,
+)
+from riskdesk.store import ReservationLimits, Store, resolve_url
+
+#: Where the service keeps its own book of positions for reconciliation.
+BOOK_KEY = "riskdesk:book"
+
+
+# ---------------------------------------------------------------------- store and broker
+def open_store(url: str, *, config: RiskConfig, clock: Callable[[], datetime]) -> Store:
+    """Open and migrate the store at ``url``."""
+    return Store.open(resolve_url(url), config=config, clock=clock, migrate=True)
+
+
+def close_store(store: Store) -> None:
+    """Release the store's connections."""
+    store.close()
+
+
+def ping(store: Store) -> None:
+    """Raise :class:`StateError` unless the database answers."""
+    try:
+        store.schema_version()
+    except SQLAlchemyError as exc:
+        raise StateError(f"database unreachable: {type(exc).__name__}") from None
+
+
+def order_book(broker: Broker, symbol: str, depth: int) -> OrderBook | None:
+    """The broker's book for ``symbol``, or ``None`` when it has no levels on either side."""
+    book = broker.order_book(symbol, depth)
+    return book if book.bids or book.asks else None
+
+
+def reservation_limits(config: RiskConfig, account: AccountState,
+                       symbol: str) -> ReservationLimits:
+    """The caps a reservation must fit under, from the account the decision was made on.
+
+    Buying power times its safety factor, total exposure, free margin and, when capital tiers are
+    on, the symbol's tier budget.
+    """
+    assert account.buying_power is not None
+    rm, ps = config.risk_management, config.position_sizing
+    exposure = sum((p.notional for p in account.positions), Decimal(0))
+    tier = tier_cap = None
+    tier_exposure = Decimal(0)
+    if config.capital_tiers.enabled:
+        tier, spec = capital_tier(symbol, config.capital_tiers)
+        tier_cap = account.equity * Decimal(repr(spec.target_pct))
+        tier_exposure = sum((p.notional for p in account.positions
+                             if capital_tier(p.symbol, config.capital_tiers)[0] == tier),
+                            Decimal(0))
+    return ReservationLimits(
+        buying_power=account.buying_power * Decimal(repr(rm.buying_power_safety)),
+        max_exposure=account.equity * Decimal(repr(ps.max_total_exposure)),
+        tier=tier, tier_cap=tier_cap, exposure=exposure, tier_exposure=tier_exposure,
+        available_margin=account.available, as_of=account.as_of)
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A library result as a JSON object."""
+    out = jsonable(value)
+    if not isinstance(out, dict):
+        raise TypeError(f"expected an object, got {type(out).__name__}")
+    return out
+
+
+# ---------------------------------------------------------------------- capital
+def capital_view(config: RiskConfig, account: AccountState) -> dict[str, Any]:
+    """Seed 001's capital state of the account."""
+    return capital_state_view(account, capital_state(account, config.capital_status))
+
+
+def capital_point(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """One stored capital snapshot as an equity-curve point."""
+    at = snapshot["at"]
+    return {"at": at.isoformat() if isinstance(at, datetime) else str(at),
+            "equity": str(snapshot["equity"]),
+            "total_wallet_balance": str(snapshot["total_wallet_balance"]),
+            "margin_used_pct": pct(float(snapshot["margin_used_pct"])),
+            "drawdown_pct": pct(float(snapshot["drawdown"])),
+            "capital_status": str(snapshot["capital_status"])}
+
+
+def tier_of(config: RiskConfig, symbol: str) -> str:
+    """The capital tier that lists ``symbol``, else the configured default tier."""
+    return capital_tier(symbol, config.capital_tiers)[0]
+
+
+def multi_tier_view(config: RiskConfig, account: AccountState) -> dict[str, Any]:
+    """Each capital tier's target budget next to the notional deployed in it."""
+    equity = account.equity
+    deployed: dict[str, Decimal] = {name: Decimal(0) for name in config.capital_tiers.tiers}
+    for p in account.positions:
+        name = tier_of(config, p.symbol)
+        deployed[name] = deployed.get(name, Decimal(0)) + p.notional
+    tiers = []
+    for name, tier in config.capital_tiers.tiers.items():
+        budget = equity * Decimal(repr(tier.target_pct))
+        used = deployed.get(name, Decimal(0))
+        actual = float(used / equity)
+        deviation = (actual - tier.target_pct) / tier.target_pct if tier.target_pct else 0.0
+        tiers.append({
+            "tier": name, "target_pct": pct(tier.target_pct), "budget": str(budget),
+            "deployed": str(used), "deployed_pct": pct(actual),
+            "remaining": str(max(budget - used, Decimal(0))),
+            "leverage_range": [tier.min_leverage, tier.max_leverage],
+            "symbols": list(tier.symbols), "reserve": tier.reserve,
+            "deviation_pct": pct(deviation)})
+    return {"enabled": config.capital_tiers.enabled, "equity": str(equity),
+            "rebalance_deviation_pct": pct(config.capital_tiers.rebalance_deviation),
+            "tiers": tiers}
+
+
+# ---------------------------------------------------------------------- calculators
+def kelly_view(config: RiskConfig, *, win_rate: float, win_loss_ratio: float,
+               regime: str | None, heat: float | None, capital: Decimal) -> dict[str, Any]:
+    """Seed 001's Kelly endpoint.
+
+    The full Kelly fraction, half-Kelly, and the configured fraction after the account-size, regime
+    and heat adjustments, in percent and dollars.
+    """
+    k = config.kelly
+    full = kelly_binary(win_rate, win_loss_ratio, risk_aversion=k.risk_aversion,
+                        clip=(0.0, 1.0))
+    clipped = min(max(full, k.clip_min), k.clip_max) if full > 0 else 0.0
+    profile = account_profile(float(capital), config.account_tiers) if capital > 0 else None
+    tier = None if profile is None else profile[0]
+    steps = kelly_adjustments(account_tier=tier, regime=regime, portfolio_heat=heat, cfg=k)
+    value = clipped * k.fraction
+    adjustments = [{"code": "KELLY", "before": full, "after": value,
+                    "note": f"Kelly {full:.4f} clipped to [{k.clip_min}, {k.clip_max}] "
+                            f"x fraction {k.fraction}"}]
+    for code, mult, note in steps:
+        adjustments.append({"code": code.value, "before": value, "after": value * mult,
+                            "note": note})
+        value *= mult
+    return {"kelly_pct": pct(full), "half_kelly_pct": pct(half_kelly(full)),
+            "kelly_fraction": k.fraction, "adjusted_pct": pct(value),
+            "capital": str(capital),
+            "position_size_usd": str((capital * Decimal(repr(value))).quantize(Decimal("0.01"))),
+            "account_tier": tier, "adjustments": adjustments}
+
+
+def risk_parity_view(*, volatilities: Mapping[str, float] | None, symbols: list[str] | None,
+                     covariance: list[list[float]] | None, budgets: list[float] | None,
+                     capital: Decimal) -> dict[str, Any]:
+    """Inverse-volatility weights (seed 001) or equal-risk-contribution weights."""
+    if volatilities is not None:
+        if symbols is not None or covariance is not None or budgets is not None:
+            raise InvalidInputError("volatilities", "...",
+                                    "either volatilities, or symbols with a covariance")
+        if not volatilities:
+            raise InvalidInputError("volatilities", {}, "at least one symbol")
+        names = list(volatilities)
+        result = inverse_volatility([volatilities[n] for n in names])
+    else:
+        if symbols is None or covariance is None:
+            raise InvalidInputError("covariance", None,
+                                    "volatilities, or symbols with a covariance matrix")
+        if len(set(symbols)) != len(symbols):
+            raise InvalidInputError("symbols", symbols, "distinct symbols")
+        if len(covariance) != len(symbols) or any(len(r) != len(symbols) for r in covariance):
+            raise InvalidInputError("covariance", f"{len(covariance)} rows",
+                                    f"a {len(symbols)} x {len(symbols)} matrix")
+        names = list(symbols)
+        result = risk_parity(np.asarray(covariance, dtype=float), budgets)
+    weights = [float(w) for w in result.weights]
+    rc = None if result.risk_contributions is None else \
+        {n: float(c) for n, c in zip(names, result.risk_contributions, strict=True)}
+    return {
+        "method": result.method,
+        "weights": dict(zip(names, weights, strict=True)),
+        "allocation_pct": {n: pct(w) for n, w in zip(names, weights, strict=True)},
+        "allocation_usd": {n: str((capital * Decimal(repr(w))).quantize(Decimal("0.01")))
+                           for n, w in zip(names, weights, strict=True)},
+        "converged": bool(result.converged),
+        "iterations": int(result.iterations),
+        "risk_contributions": rc,
+        "volatility": None if result.volatility is None or not math.isfinite(result.volatility)
+        else result.volatility,
+        "capital": str(capital),
+    }
+
+
+# ---------------------------------------------------------------------- journal
+def journal_entry(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored journal row as the API shows it (inputs left out; the trail kept)."""
+    out = {k: jsonable(v) for k, v in row.items() if k not in ("inputs",)}
+    out["id"] = int(row["id"])
+    return out
+
+
+# ---------------------------------------------------------------------- desk views
+def leverage_view(symbol: str, advice: LeverageAdvice) -> dict[str, Any]:
+    """The adaptive leverage with its factors."""
+    return {"symbol": symbol, "optimal_leverage": advice.leverage, "raw": advice.raw,
+            "factors": dict(advice.factors), "note": advice.note}
+
+
+def margin_view(status: MarginStatus) -> dict[str, Any]:
+    """The margin monitor, percents as percents."""
+    out = as_dict(status)
+    out["margin_used_pct"] = pct(status.margin_used_pct)
+    out["free_margin_pct"] = pct(status.free_margin_pct)
+    out["action"] = {"GREEN": "normal operation", "YELLOW": "new entries paused",
+                     "ORANGE": "reduce positions", "RED": "close the worst positions"
+                     }[status.zone.value]
+    return out
+
+
+def drawdown_view(status: DrawdownStatus, trading: tuple[TradingState, tuple[ReasonCode, ...]],
+                  now: datetime) -> dict[str, Any]:
+    """Drawdown state, multipliers, loss limits, breaker and the effective trading state."""
+    b = status.breaker
+    active = b.is_active(now)
+    return {"state": status.level.value, "drawdown_pct": pct(status.drawdown),
+            "size_multiplier": status.size_multiplier,
+            "leverage_reduction": status.leverage_reduction,
+            "force_min_leverage": status.force_min_leverage,
+            "daily_pnl_pct": pct(status.daily_pnl_pct),
+            "weekly_pnl_pct": pct(status.weekly_pnl_pct),
+            "entries_allowed": status.entries_allowed,
+            "reasons": [r.value for r in status.reasons],
+            "breaker_tripped": active,
+            "breaker_until": None if not active or b.until is None else b.until.isoformat(),
+            "breaker": as_dict(b),
+            "trading_state": trading[0].value,
+            "trading_state_reasons": [r.value for r in trading[1]]}
+
+
+def plan_view(plan: Any) -> dict[str, Any]:
+    """A plan's lines in execution order (the decisions are added by the service)."""
+    out = as_dict(plan)
+    out.pop("decisions", None)
+    return {"lines": out.get("lines", []),
+            "summary": {k: v for k, v in out.items() if k != "lines"}}
+
+
+def plan_decisions(plan: Any) -> list[Decision]:
+    """The decisions of a plan, in execution order."""
+    return [line.decision for line in plan.lines]
+
+
+def load_book(store: Store) -> Book:
+    """The service's own book of positions (empty before the first adopting reconcile)."""
+    raw = store.get_kv(BOOK_KEY)
+    return Book() if raw is None else Book.from_dict(raw)
+
+
+def reconcile_view(store: Store, broker: Broker, policy: str, now: datetime,
+                   account_id: str) -> dict[str, Any]:
+    """Reconcile the stored book with the broker and store the report.
+
+    With ``adopt_remote`` the resulting book is stored too.
+    """
+    rules = ReconcilePolicy.adopt_all() if policy == "adopt_remote" else ReconcilePolicy()
+    report = run_reconciliation(broker, load_book(store), rules, now, store=store,
+                                account_id=account_id)
+    if policy == "adopt_remote":
+        store.put_kv(BOOK_KEY, report.book.to_dict())
+    return as_dict(report)

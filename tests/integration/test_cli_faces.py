@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from riskdesk.cli import app
+from riskdesk.demo import paper_service
+
+runner = CliRunner()
+REC = ["recommend", "--symbol", "AAPL", "--price", "430.47", "--equity", "100000",
+       "--score", "75", "--bid", "430.46", "--ask", "430.48"]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    paper_service(url, {"AAPL": Decimal("430.47"), "MSFT": Decimal("27.95")}).close()
+    return url
+
+
+def test_recommend_offline_exit_codes_and_json() -> None:
+    ok = runner.invoke(app, [*REC, "--json"])
+    assert ok.exit_code == 0, ok.output
+    d = json.loads(ok.output)
+    assert d["action"] == "ENTER"
+    assert Decimal(d["quantity"]) == 2  # 1% of 100,000 at 430.47, whole shares
+    denied = runner.invoke(app, [*REC[:-4], "--json"])  # no bid/ask: the spread guard denies
+    assert denied.exit_code == 1
+    assert json.loads(denied.output)["action"] == "REJECT"
+    bad = runner.invoke(app, [*REC, "--win-rate", "1.5"])
+    assert bad.exit_code == 2
+    assert "win_rate" in bad.output
+    nan = runner.invoke(app, [*REC[:4], "nan", *REC[5:]])
+    assert nan.exit_code == 2
+    assert "--price" in nan.output
+    table = runner.invoke(app, [*REC, "--preset", "default"])
+    assert table.exit_code == 0
+    assert "BASE_SIZE" in table.output
+
+
+def test_keys_lifecycle(db: str) -> None:
+    made = runner.invoke(app, ["keys", "create", "bot", "--scope", "trade", "--db", db,
+                               "--json"])
+    assert made.exit_code == 0, made.output
+    key = json.loads(made.output)
+    listed = json.loads(runner.invoke(app, ["keys", "list", "--db", db, "--json"]).output)
+    assert [k["key_id"] for k in listed] == [key["key_id"]]
+    assert "key" not in listed[0]
+    revoked = runner.invoke(app, ["keys", "revoke", key["key_id"], "--db", db])
+    assert revoked.exit_code == 0
+    assert runner.invoke(app, ["keys", "list", "--db", db, "--json"]).output.strip() == "[]"
+    everything = json.loads(runner.invoke(app, ["keys", "list", "--all", "--db", db,
+                                                "--json"]).output)
+    assert everything[0]["revoked_at"] is not None
+
+
+def test_state_plan_and_journal(db: str, tmp_path: Path) -> None:
+    st = runner.invoke(app, ["state", "--db", db, "--json"])
+    assert st.exit_code == 0, st.output
+    assert json.loads(st.output)["capital_state"]["total_wallet_balance"] == "100000"
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("targets:\n  - {symbol: AAPL, target_weight: 0.02}\n"
+                    "  - {symbol: MSFT, target_weight: 0.01}\n")
+    out = runner.invoke(app, ["plan", str(plan), "--db", db, "--json"])
+    assert out.exit_code == 0, out.output
+    assert {d["symbol"] for d in json.loads(out.output)["decisions"]} == {"AAPL", "MSFT"}
+    tail = runner.invoke(app, ["journal", "tail", "--db", db, "--json"])
+    entries = json.loads(tail.output)
+    assert len(entries) == 2
+    human = runner.invoke(app, ["journal", "tail", "--db", db, "--trail"])
+    assert human.exit_code == 0
+    assert "AAPL" in human.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("targets:\n  - {symbol: AAPL, target_weight: .nan}\n")
+    assert runner.invoke(app, ["plan", str(bad), "--db", db]).exit_code == 2
+
+
+def test_unreachable_database_exits_3() -> None:
+    r = runner.invoke(app, ["state", "--db",
+                            "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"])
+    assert r.exit_code == 3, r.output
