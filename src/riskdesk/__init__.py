@@ -2,12 +2,14 @@
 
 The public surface: configuration (:class:`RiskConfig`), the value types that cross the
 boundary (:class:`Signal`, :class:`AccountState`, :class:`Position`,
-:class:`MarketSnapshot`, :class:`MarketRules`, :class:`Decision`) and the errors.
+:class:`MarketSnapshot`, :class:`MarketRules`, :class:`Decision`), the desk that decides
+(:class:`Desk`, its persisted :class:`DeskState`) and the errors.
 """
 
 from __future__ import annotations
 
 from riskdesk.config import RiskConfig
+from riskdesk.desk import Desk, DeskState
 from riskdesk.domain import (
     AccountState,
     Action,
@@ -35,6 +37,8 @@ __all__ = [
     "Adjustment",
     "BookLevel",
     "Decision",
+    "Desk",
+    "DeskState",
     "ExecutionMethod",
     "Intent",
     "MarketRules",

@@ -1,0 +1,162 @@
+"""Step 4 of the pipeline, the base size by the configured method, and Kelly's adjustments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from riskdesk.config import AccountTier
+from riskdesk.domain import (
+    Adjustment,
+    Decision,
+    Intent,
+    MarketSnapshot,
+    ReasonCode,
+    Signal,
+)
+from riskdesk.errors import InvalidInputError
+from riskdesk.limits import Exposure
+from riskdesk.sizing import (
+    atr_stop_price,
+    conviction_notional,
+    dd_haircut_factor,
+    fixed_fraction_notional,
+    kelly_adjustments,
+    kelly_binary,
+    stop_distance_qty,
+    volatility_target_notional,
+)
+
+from ._build import reject_at
+from ._params import DeskParams
+
+Base = tuple[float, ReasonCode | None, float | None]
+
+
+def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposure,
+              prof: tuple[str, AccountTier] | None, leverage: float,
+              trail: list[Adjustment], now: datetime) -> Base | Decision:
+    """The base notional of an opening order, or a REJECT when the method lacks an input.
+
+    Returns
+    -------
+    tuple of (float, ReasonCode or None, float or None) or Decision
+        ``(notional, cap that bound inside the method, Kelly fraction)`` or the rejection.
+    """
+    eq = ex.equity
+    method = p.method
+    add = trail.append
+    sym, side, price = signal.symbol, signal.side, market.price
+
+    def reject(code: ReasonCode, note: str) -> Decision:
+        return reject_at("base_size", code, note, sym, side, Intent.OPEN, price, trail, now)
+
+    if method == "fixed_fraction":
+        size = fixed_fraction_notional(eq, p.risk_per_trade)
+        add(Adjustment("base_size", ReasonCode.BASE_SIZE, 0.0, size,
+                       f"{p.risk_per_trade:.2%} of equity {eq:,.2f}"))
+        return size, None, None
+    if method == "account_profile":
+        assert prof is not None
+        name, tier = prof
+        size = fixed_fraction_notional(eq, tier.risk_pct)
+        add(Adjustment("base_size", ReasonCode.ACCOUNT_PROFILE, 0.0, size,
+                       f"{name} account: {tier.risk_pct:.2%} of equity {eq:,.2f}"))
+        return size, None, None
+    if method == "conviction":
+        if signal.score is None:
+            return reject(ReasonCode.SCORE_INVALID, "conviction sizing needs an entry score")
+        cs = conviction_notional(eq, signal.score, p.cfg.conviction)
+        add(Adjustment("base_size", ReasonCode.CONVICTION, 0.0, cs.intended,
+                       f"score {signal.score:g}: {cs.tier} conviction {cs.pct:.2%} of equity "
+                       f"{eq:,.2f}"))
+        if cs.cap_bound:
+            add(Adjustment("cap", ReasonCode.CAP_MAX_POSITION_DOLLAR, cs.intended, cs.capped,
+                           f"conviction max_position_dollar: {cs.cap:,.2f}"))
+            return cs.capped, ReasonCode.CAP_MAX_POSITION_DOLLAR, None
+        return cs.capped, None, None
+    if method == "capital_scaling":
+        w = signal.strength
+        if w is None:
+            return reject(ReasonCode.SIGNAL_BELOW_THRESHOLD,
+                          "capital scaling needs a target weight (signal.strength)")
+        size = abs(w) * eq * p.capital_utilization_factor
+        add(Adjustment("base_size", ReasonCode.CAPITAL_UTILIZATION, 0.0, size,
+                       f"|weight| {abs(w):g} x equity {eq:,.2f} x factor "
+                       f"{p.capital_utilization_factor:g}"))
+        return size, None, None
+    if method == "kelly":
+        wr, wlr = signal.win_rate, signal.win_loss_ratio
+        if wr is None or wlr is None:
+            return reject(ReasonCode.STATE_MISSING,
+                          "Kelly sizing needs the signal's win_rate and win_loss_ratio")
+        f = kelly_binary(wr, wlr, risk_aversion=p.kelly_risk_aversion, clip=p.kelly_clip)
+        if f <= 0.0:
+            return reject(ReasonCode.NO_EDGE,
+                          f"no edge: win rate {wr:g}, win/loss {wlr:g} gives Kelly 0")
+        fk = f * p.kelly_fraction
+        size = fk * eq * leverage
+        add(Adjustment("base_size", ReasonCode.KELLY, 0.0, size,
+                       f"Kelly {f:.4g} x {p.kelly_fraction:g} = {fk:.4g} of equity "
+                       f"{eq:,.2f} as margin at {leverage:g}x"))
+        return size, None, fk
+    if method == "stop_risk":
+        price_f = float(price)
+        if signal.stop_price is not None:
+            stop = float(signal.stop_price)
+            how = "signal stop"
+        elif market.atr is not None and market.atr > 0:
+            stop = atr_stop_price(price_f, float(market.atr), p.atr_stop_multiple, side)
+            how = f"{p.atr_stop_multiple:g} ATR stop"
+        else:
+            return reject(ReasonCode.STATE_MISSING,
+                          "stop-risk sizing needs a stop price or the market's ATR")
+        if (stop >= price_f) if side.sign > 0 else (stop <= price_f):
+            raise InvalidInputError("signal.stop_price", signal.stop_price,
+                                    f"a stop on the losing side of {price_f:g} for a "
+                                    f"{side.value}")
+        risk = eq * p.risk_per_trade
+        csize = float(market.rules.contract_size)
+        size = stop_distance_qty(risk, price_f, stop, csize) * price_f * csize
+        add(Adjustment("base_size", ReasonCode.STOP_RISK, 0.0, size,
+                       f"risk {risk:,.2f} ({p.risk_per_trade:.2%}) over {how} at {stop:g}"))
+        return size, None, None
+    # volatility_target
+    vol = market.volatility if market.volatility is not None else market.atr_pct
+    if not vol:
+        return reject(ReasonCode.STATE_MISSING,
+                      "volatility targeting needs the market's volatility or ATR")
+    size = volatility_target_notional(eq, p.target_volatility, vol)
+    add(Adjustment("base_size", ReasonCode.VOLATILITY_TARGET, 0.0, size,
+                   f"equity {eq:,.2f} x target {p.target_volatility:.2%} / volatility "
+                   f"{vol:.2%}"))
+    return size, None, None
+
+
+def kelly_adjust(p: DeskParams, signal: Signal, ex: Exposure,
+                 prof: tuple[str, AccountTier] | None, size: float,
+                 trail: list[Adjustment]) -> tuple[float, bool]:
+    """Seed 001's account-size, regime and heat multipliers and seed 002's DD haircut.
+
+    Portfolio heat is margin used over equity on the 0-100 scale.
+
+    Returns
+    -------
+    tuple of (float, bool)
+        The adjusted size and whether any multiplier differed from 1.
+    """
+    changed = False
+    for code, mult, note in kelly_adjustments(
+            account_tier=None if prof is None else prof[0], regime=signal.regime,
+            portfolio_heat=ex.margin_used_pct * 100.0, cfg=p.cfg.kelly):
+        before = size
+        size *= mult
+        trail.append(Adjustment("adjust", code, before, size, note))
+        changed = changed or mult != 1.0
+    start, full, floor = p.dd_haircut
+    h = dd_haircut_factor(ex.drawdown, start=start, full=full, floor=floor)
+    before = size
+    size *= h
+    trail.append(Adjustment("adjust", ReasonCode.DD_HAIRCUT, before, size,
+                            f"drawdown {ex.drawdown:.2%}: Kelly haircut x{h:.4g}"))
+    return size, changed or h != 1.0
+

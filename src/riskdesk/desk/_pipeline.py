@@ -1,0 +1,439 @@
+"""The scalar decision pipeline: one (signal, account, market) in, one Decision out.
+
+The steps run in the order of ``docs/desk.md`` (DESIGN.md's ten steps). Inner math is float;
+the only Decimal arithmetic is the final quantization and the figures of the Decision. The
+function is pure apart from the sizing stabilizer it is handed: the caller stores the desk
+state it returns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from riskdesk.domain import (
+    Action,
+    Adjustment,
+    Decision,
+    ExecutionMethod,
+    Intent,
+    MarketSnapshot,
+    ReasonCode,
+    Rounding,
+    Signal,
+    TradingState,
+)
+from riskdesk.limits import (
+    EXHAUSTED,
+    DrawdownLevel,
+    DrawdownStatus,
+    MarginZone,
+    OpportunityAction,
+    concentration_gate,
+    cvar_gate,
+    effective_trading_state,
+    historical_cvar,
+    max_positions_gate,
+    max_trades_per_day,
+    opener_caps,
+    opportunity_cost,
+    phase_position_limit,
+    price_band_gate,
+    restricted_symbol_gate,
+    score_validity_gate,
+    signal_threshold_gate,
+    spread_gate,
+    strategy_position_limit,
+    trades_per_day_gate,
+    vix_position_multiplier,
+)
+from riskdesk.sizing import SizingStabilizer, liquidity_advice, optimal_leverage
+
+from ._base import base_size, kelly_adjust
+from ._build import denied, leverage_decimal, margin_of, reject_at
+from ._params import AccountView, DeskParams
+from ._reducer import reduce_position
+from ._state import DeskState
+
+_NUDGE = 1e-9
+_LIMIT = ExecutionMethod.LIMIT
+_ACTIVE = TradingState.ACTIVE
+_OPEN = Intent.OPEN
+_REDUCE = Intent.REDUCE
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A decision and the desk state after it (changed when the breaker or level moved)."""
+
+    decision: Decision
+    state: DeskState
+
+
+def _age(now: datetime, as_of: datetime | None) -> float | None:
+    return None if as_of is None else abs((now - as_of).total_seconds())
+
+
+def state_after(state: DeskState, dd: DrawdownStatus, now: datetime) -> DeskState:
+    """The desk state once ``dd`` is recorded (the same object when nothing moved)."""
+    if dd.level is state.drawdown_level and (dd.breaker is state.breaker
+                                              or dd.breaker == state.breaker):
+        return state
+    if dd.breaker_tripped_now:
+        note = f"breaker tripped: {dd.breaker.reason}"
+    else:
+        note = f"drawdown level {state.drawdown_level.value} -> {dd.level.value}"
+    return DeskState(state.trading_state, dd.breaker, dd.level, note, now, "desk")
+
+
+def depth_of(market: MarketSnapshot, long: bool, near: int) -> float | None:
+    """Notional resting in the first ``near`` levels of the side an order takes, or ``None``."""
+    levels = market.asks if long else market.bids
+    if not levels:
+        return None
+    total = 0.0
+    for lvl in levels[:near]:
+        total += lvl.price * lvl.size
+    return total
+
+
+def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, signal: Signal,
+              view: AccountView, market: MarketSnapshot, now: datetime, *,
+              returns: Sequence[float] | None = None, requested: float | None = None,
+              requested_note: str = "", reduce_qty: Decimal | None = None) -> Outcome:
+    """Run the pipeline for one order (see the module docstring and ``docs/desk.md``).
+
+    ``requested`` replaces the configured base size with a notional (the two-phase planner's
+    target delta); ``reduce_qty`` asks a reducer for a partial quantity instead of a close.
+    """
+    trail: list[Adjustment] = []
+    add = trail.append
+    sym = signal.symbol
+    side = signal.side
+    rules = market.rules
+    price = market.price
+    account = view.account
+    ex = view.ex
+    lp = p.lp
+    pos = view.positions.get(sym)
+
+    # 1. validate and classify --------------------------------------------------------------------
+    reducing = signal.reduce_only or (pos is not None and pos.side is not side)
+    intent = _REDUCE if reducing else _OPEN
+    if pos is not None and reducing:
+        side = pos.side.opposite
+    if sym != rules.symbol:
+        return Outcome(reject_at("validate", ReasonCode.SYMBOL_MISMATCH,
+                                 f"signal is for {sym}, market for {rules.symbol}",
+                                 sym, side, intent, price, trail, now), state)
+    if reducing and pos is None:
+        return Outcome(reject_at("validate", ReasonCode.NO_POSITION_TO_REDUCE,
+                                 f"reduce-only order but no {sym} position is open",
+                                 sym, side, intent, price, trail, now), state)
+    stale: list[ReasonCode] = []
+    age = _age(now, account.as_of)
+    if age is None:
+        stale.append(ReasonCode.STATE_MISSING)
+        add(Adjustment("validate", ReasonCode.STATE_MISSING, 0.0, 0.0,
+                       "account state has no as_of time"))
+    elif age > lp.max_state_age:
+        stale.append(ReasonCode.STATE_STALE)
+        add(Adjustment("validate", ReasonCode.STATE_STALE, age, lp.max_state_age,
+                       f"account state is {age:.0f}s old > {lp.max_state_age:g}s"))
+    mage = _age(now, market.as_of)
+    if mage is None or mage > lp.max_data_age:
+        stale.append(ReasonCode.MARKET_STALE)
+        add(Adjustment("validate", ReasonCode.MARKET_STALE, mage or 0.0, lp.max_data_age,
+                       "market data has no as_of time" if mage is None
+                       else f"market data is {mage:.0f}s old > {lp.max_data_age:g}s"))
+    if stale and not reducing:
+        return Outcome(denied(Action.REJECT, sym, side, intent, price, trail, tuple(stale),
+                              now), state)
+
+    # 2. trading state, capital -------------------------------------------------------------------
+    cfg = p.cfg
+    zone = view.zone
+    new_state = state
+    dd: DrawdownStatus | None = None
+    if not stale:
+        dd = view.drawdown(state, now, p)
+        new_state = state_after(state, dd, now)
+        breaker_active = dd.breaker.is_active(now)
+    else:
+        breaker_active = state.breaker.is_active(now)
+    ts_reasons: tuple[ReasonCode, ...] = ()
+    if state.trading_state is _ACTIVE and not breaker_active and zone is not MarginZone.RED:
+        ts = _ACTIVE
+    else:
+        ts, ts_reasons = effective_trading_state(state.trading_state,
+                                                 breaker_active=breaker_active,
+                                                 margin_red=zone is MarginZone.RED)
+    if ts is not TradingState.ACTIVE:
+        why = ", ".join(r.value for r in ts_reasons[1:]) if len(ts_reasons) > 1 \
+            else "set by an operator"
+        add(Adjustment("trading_state", ts_reasons[0], 0.0, 0.0,
+                       f"trading state {ts.value} ({why})"))
+    if reducing:
+        assert pos is not None
+        d = reduce_position(p, sym, side, pos, market, trail, now,
+                            tuple(stale) + ts_reasons, reduce_qty, ex.equity)
+        return Outcome(d, new_state)
+    if ts is not TradingState.ACTIVE:
+        return Outcome(denied(Action.REJECT, sym, side, intent, price, trail, ts_reasons, now),
+                       new_state)
+    assert dd is not None
+    if zone is not MarginZone.GREEN:
+        code = ReasonCode.MARGIN_YELLOW if zone is MarginZone.YELLOW else ReasonCode.MARGIN_ORANGE
+        return Outcome(reject_at("capital", code,
+                                 f"margin zone {zone.value} ({ex.margin_used_pct:.1%} used) "
+                                 "pauses new entries", sym, side, intent, price, trail, now),
+                       new_state)
+    if not dd.entries_allowed:
+        loss = tuple(r for r in dd.reasons if r is not ReasonCode.DRAWDOWN_HEAVY)
+        add(Adjustment("capital", loss[0], dd.daily_pnl_pct, 0.0,
+                       f"day {dd.daily_pnl_pct:+.2%}, week {dd.weekly_pnl_pct:+.2%}: "
+                       "loss limit reached"))
+        return Outcome(denied(Action.REJECT, sym, side, intent, price, trail, loss, now),
+                       new_state)
+
+    # 3. account profile and phase ----------------------------------------------------------------
+    eq = ex.equity
+    prof = view.profile
+    vix = market.vix
+    if p.method == "account_profile" and prof is None and requested is None:
+        return Outcome(reject_at("profile", ReasonCode.ACCOUNT_PROFILE,
+                                 f"equity {eq:,.2f} is below every account tier",
+                                 sym, side, intent, price, trail, now), new_state)
+    phase_limit = 0
+    if view.phase is not None:
+        phase_limit = phase_position_limit(eq, vix, cfg)
+        add(Adjustment("profile", ReasonCode.ACCOUNT_PHASE, eq, float(view.phase),
+                       f"phase {view.phase}: {phase_limit} positions at VIX {vix}"))
+
+    # 6 (computed first: the size does not depend on it, Kelly's size does). leverage -------------
+    long = side.sign > 0
+    price_f = float(price)
+    unit = price_f * float(rules.contract_size)
+    hi = float(rules.max_leverage)
+    lo: float | None = None
+    if prof is not None and p.adaptive_leverage:
+        lo = prof[1].min_leverage
+        if prof[1].max_leverage < hi:
+            hi = prof[1].max_leverage
+    tier_room: float | None = None
+    if p.tiers_enabled:
+        tier, tier_room = view.tier_of(sym, p)
+        lo = tier.min_leverage if lo is None or tier.min_leverage > lo else lo
+        if tier.max_leverage < hi:
+            hi = tier.max_leverage
+    if lo is not None and lo > hi:
+        lo = hi
+    atr_pct = market.atr_pct
+    levels = market.asks if long else market.bids
+    depth = depth_of(market, long, p.near_levels) if levels else None
+    bid, ask = market.bid, market.ask
+    if bid is None or ask is None:
+        bid_f = ask_f = spread = None
+    else:
+        bid_f, ask_f = float(bid), float(ask)
+        spread = (ask_f - bid_f) / ((ask_f + bid_f) * 0.5) * 1e4
+    adv = optimal_leverage(atr_pct=atr_pct if atr_pct else None, spread_bps=spread,
+                           depth=depth, equity=eq, win_rate=signal.win_rate,
+                           regime=signal.regime, cfg=cfg.leverage, min_leverage=lo,
+                           max_leverage=hi)
+    lev = adv.leverage
+    lev_note = adv.note
+    if dd.force_min_leverage and lev > p.lev_min:
+        lev = p.lev_min
+        lev_note = f"heavy drawdown: minimum leverage {lev:g}x"
+    elif dd.leverage_reduction:
+        lev = max(1.0, lev - dd.leverage_reduction)
+        lev_note = f"{dd.level.value} drawdown: -{dd.leverage_reduction:g} levels"
+    lev_i = max(1, math.floor(lev + _NUDGE))
+    if lev_i > hi:
+        lev_i = max(1, math.floor(hi + _NUDGE))
+    leverage = leverage_decimal(lev_i)
+    lev_f = float(lev_i)
+
+    # 4. base size --------------------------------------------------------------------------------
+    if requested is not None:
+        size = requested
+        add(Adjustment("base_size", ReasonCode.CAPITAL_UTILIZATION, 0.0, size, requested_note))
+        binding: ReasonCode | None = None
+        kelly_f = None
+    else:
+        base = base_size(p, signal, market, ex, prof, lev_f, trail, now)
+        if isinstance(base, Decision):
+            return Outcome(base, new_state)
+        size, binding, kelly_f = base
+        if kelly_f is not None and stab is not None:
+            f_stab = stab.update(sym, kelly_f, now)
+            if f_stab != kelly_f:
+                before = size
+                size = f_stab * eq * lev_f
+                binding = None
+                add(Adjustment("adjust", ReasonCode.STABILIZER, before, size,
+                               f"stabilizer holds fraction {f_stab:g} (target {kelly_f:g})"))
+
+    # 5. multiplicative adjustments ---------------------------------------------------------------
+    caution: list[ReasonCode] = []
+    if kelly_f is not None:
+        size, changed = kelly_adjust(p, signal, ex, prof, size, trail)
+        if changed:
+            binding = None
+    m = dd.size_multiplier
+    before = size
+    size *= m
+    add(Adjustment("adjust", ReasonCode.DRAWDOWN, before, size,
+                   f"{dd.level.value} drawdown {dd.drawdown:.2%}: size x{m:g}"))
+    if m != 1.0:
+        binding = None
+    if dd.level is not DrawdownLevel.NORMAL:
+        caution.append(ReasonCode.DRAWDOWN_HEAVY if dd.level is DrawdownLevel.HEAVY
+                       else ReasonCode.DRAWDOWN)
+    if p.vix_sizes and vix is not None:
+        vm = vix_position_multiplier(vix, cfg.vix)
+        before = size
+        size *= vm
+        add(Adjustment("adjust", ReasonCode.VIX, before, size, f"VIX {vix:g}: size x{vm:g}"))
+        if vm != 1.0:
+            binding = None
+    add(Adjustment("adjust", ReasonCode.MARGIN_ZONE, size, size,
+                   f"margin zone GREEN ({ex.margin_used_pct:.1%} used): x1"))
+    method = _LIMIT
+    if p.liquidity_enabled and levels:
+        la = liquidity_advice(size, price_f, levels, cfg.liquidity)
+        before = size
+        size *= la.multiplier
+        add(Adjustment("adjust", ReasonCode.LIQUIDITY_IMPACT, before, size, la.note))
+        if la.multiplier != 1.0:
+            binding = None
+            caution.append(ReasonCode.LIQUIDITY_IMPACT)
+    add(Adjustment("leverage", ReasonCode.LEVERAGE, adv.raw, lev_f,
+                   f"{lev_i}x" + (f" ({lev_note})" if lev_note else "")))
+
+    if size <= 0.0:
+        # A sizing step or a multiplier of zero: name the step that zeroed the size.
+        zero_by = next(a.code for a in trail if a.step in ("base_size", "adjust")
+                       and a.after <= 0.0)
+        return Outcome(denied(Action.REJECT, sym, side, intent, price, trail, (zero_by,), now),
+                       new_state)
+
+    # 7. caps: the smallest binds -----------------------------------------------------------------
+    phase_room = None
+    if view.phase is not None:
+        phase_room = cfg.phases.max_bp_usage[view.phase] * eq - ex.margin_used
+    max_qty = rules.max_qty
+    caps = opener_caps(side.sign, sym, lev_f, ex, lp, tier_margin_room=tier_room,
+                       phase_margin_room=phase_room,
+                       max_qty_notional=None if max_qty is None else float(max_qty) * unit)
+    for code, limit, label in caps:
+        if limit < size:
+            add(Adjustment("cap", code, size, limit if limit > 0.0 else 0.0,
+                           f"{label}: {limit:,.2f}"))
+            size = limit
+            binding = code
+    if size <= 0.0:
+        assert binding is not None
+        deny = EXHAUSTED[binding]
+        return Outcome(reject_at("cap", deny, f"no room left under {binding.value}",
+                                 sym, side, intent, price, trail, now, 0.0,
+                                 leverage=leverage), new_state)
+
+    # 8. gates that deny --------------------------------------------------------------------------
+    new_symbol = sym not in ex.by_symbol
+    gate = (restricted_symbol_gate(sym, lp.restricted, () if prof is None else prof[1].symbols)
+            or signal_threshold_gate(signal.strength, lp.signal_threshold)
+            or score_validity_gate(signal.score, lp.entry_score_min)
+            or concentration_gate(side.sign, ex.net / eq, lp.concentration))
+    if gate is None and new_symbol:
+        limit_n, source = lp.max_concurrent_positions, "max_concurrent_positions"
+        if prof is not None and prof[1].max_positions < limit_n:
+            limit_n, source = prof[1].max_positions, f"{prof[0]} account tier"
+        if view.phase is not None and phase_limit < limit_n:
+            limit_n, source = phase_limit, f"account phase {view.phase}"
+        gate = max_positions_gate(ex.count, limit_n, source)
+        strat = signal.strategy
+        if gate is None and strat is not None and (
+                p.phases_enabled or strat.upper() in p.named_strategies):
+            s_lim = strategy_position_limit(strat, eq, vix, cfg)
+            gate = max_positions_gate(ex.by_strategy.get(strat.upper(), 0), s_lim,
+                                      f"strategy {strat}", ReasonCode.STRATEGY_POSITION_LIMIT)
+    if gate is None and p.phases_enabled:
+        gate = trades_per_day_gate(account.trades_today, max_trades_per_day(eq, vix, cfg))
+    if gate is None:
+        gate = price_band_gate(price_f, bid_f, ask_f, lp.price_band_pct) \
+            or spread_gate(spread, lp.max_spread_bps)
+    if gate is None and returns is not None and lp.cvar_limit_pct != math.inf:
+        gate = cvar_gate(size, historical_cvar(returns, lp.cvar_alpha), eq, lp.cvar_limit_pct)
+    if gate is not None:
+        return Outcome(reject_at("gate", gate.code, gate.note, sym, side, intent, price, trail,
+                                 now, size, leverage=leverage), new_state)
+
+    # 9. quantize once, rounding down; verify exactly ---------------------------------------------
+    qty = rules.quantize_qty(size / unit, Rounding.DOWN)
+    if qty > 0:
+        notional = qty * price * rules.contract_size
+        n_f = float(notional)
+        if n_f >= size * (1.0 - 1e-12) and notional > Decimal(size):
+            # A float tie rounded up: one step down keeps the order under every cap.
+            qty = rules.quantize_qty(qty - rules.step, Rounding.DOWN)
+            notional = qty * price * rules.contract_size
+            n_f = float(notional)
+    if qty <= 0:
+        return Outcome(reject_at("quantize", ReasonCode.ZERO_AFTER_QUANTIZE,
+                                 f"{size:,.2f} buys less than one step ({rules.step}) or the "
+                                 f"market minimum ({rules.min_qty}) at {price}",
+                                 sym, side, intent, price, trail, now, size,
+                                 leverage=leverage), new_state)
+    add(Adjustment("quantize", ReasonCode.QUANTIZE, size, n_f,
+                   f"qty {qty} at {price} (step {rules.step}, rounded down)"))
+    if notional < rules.min_notional:
+        return Outcome(reject_at("quantize", ReasonCode.BELOW_MIN_NOTIONAL,
+                                 f"{n_f:,.2f} < market min_notional {rules.min_notional}",
+                                 sym, side, intent, price, trail, now, n_f,
+                                 leverage=leverage), new_state)
+    if n_f < lp.min_open_notional:
+        return Outcome(reject_at("quantize", ReasonCode.BELOW_MIN_NOTIONAL,
+                                 f"{n_f:,.2f} < minimum opener {lp.min_open_notional:,.2f}",
+                                 sym, side, intent, price, trail, now, n_f,
+                                 leverage=leverage), new_state)
+    if n_f < lp.min_position_dollar or float(qty) < lp.min_shares:
+        return Outcome(reject_at("quantize", ReasonCode.BELOW_MIN_POSITION,
+                                 f"{n_f:,.2f} ({qty}) < minimum position "
+                                 f"{lp.min_position_dollar:,.2f} / {lp.min_shares:g} units",
+                                 sym, side, intent, price, trail, now, n_f,
+                                 leverage=leverage), new_state)
+
+    # 10. opportunity cost and execution ----------------------------------------------------------
+    if p.liquidity_enabled and levels:
+        method = liquidity_advice(n_f, price_f, levels, cfg.liquidity).execution_method
+        if method is not _LIMIT:
+            add(Adjustment("execution", ReasonCode.LARGE_ORDER, n_f, n_f,
+                           f"{method.value}: order is large against the visible book"))
+    action = Action.ENTER
+    close: tuple[str, ...] = ()
+    if p.opportunity_enabled and signal.score is not None:
+        oc = opportunity_cost(signal.score, account.positions, ex.free_margin_pct,
+                              cfg.opportunity)
+        if oc.action is OpportunityAction.HOLD or oc.action is OpportunityAction.SKIP:
+            code = ReasonCode.OPPORTUNITY_HOLD if oc.action is OpportunityAction.HOLD \
+                else ReasonCode.OPPORTUNITY_SKIP
+            add(Adjustment("opportunity", code, n_f, 0.0, oc.note))
+            act = Action.HOLD if oc.action is OpportunityAction.HOLD else Action.REJECT
+            return Outcome(denied(act, sym, side, intent, price, trail, (code,), now,
+                                  leverage=leverage, binding=binding, method=method), new_state)
+        if oc.action is OpportunityAction.ENTER_AND_CLOSE_WORST:
+            assert oc.worst_symbol is not None
+            add(Adjustment("opportunity", ReasonCode.OPPORTUNITY_REPLACE, n_f, n_f, oc.note))
+            action = Action.ENTER_AND_CLOSE_WORST
+            close = (oc.worst_symbol,)
+    reasons = tuple(caution)
+    if reasons and action is Action.ENTER:
+        action = Action.CAUTION
+    return Outcome(Decision(action, sym, side, intent, qty, price, notional, leverage,
+                            margin_of(notional, leverage), method, binding, tuple(trail),
+                            reasons, n_f / eq, close, now), new_state)

@@ -1,0 +1,239 @@
+"""Seed 000's two-phase batch: reducers first, then openers within the budget they free."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from riskdesk.domain import (
+    AccountState,
+    Decision,
+    MarketSnapshot,
+    Position,
+    Rounding,
+    Side,
+    Signal,
+    quantize_to_step,
+)
+from riskdesk.errors import InvalidInputError, UnknownSymbolError
+from riskdesk.sizing import SizeDecision
+
+if TYPE_CHECKING:
+    from riskdesk.desk import Desk
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    """One order of a plan.
+
+    Parameters
+    ----------
+    phase
+        ``"A"`` for a reducer (runs first), ``"B"`` for an opener.
+    symbol
+        Instrument.
+    target_weight
+        The requested target weight.
+    intended_val
+        ``|target_weight| x equity x capital_utilization_factor``, the seed's intended value.
+    current_qty
+        Signed quantity held before the plan.
+    decision
+        The desk's decision for this order.
+    """
+
+    phase: str
+    symbol: str
+    target_weight: float
+    intended_val: float
+    current_qty: Decimal
+    decision: Decision
+
+    @property
+    def signed_qty(self) -> Decimal:
+        """The order quantity, negative for a sell."""
+        d = self.decision
+        return d.quantity if d.side is Side.LONG else -d.quantity
+
+    def size_decision(self) -> SizeDecision | None:
+        """The line as seed 000's ``SizeDecision``, or ``None`` when no order goes out."""
+        d = self.decision
+        if not d.approved:
+            return None
+        n = float(d.notional)
+        return SizeDecision(self.symbol, self.signed_qty, float(d.price), n, self.intended_val,
+                            n, d.binding_cap)
+
+    def log_line(self) -> str:
+        """Seed 000's log line, ``SizeDecision: AAPL qty=-22 (TARGET), notional=..., ...``.
+
+        A line that sends no order says why instead of ``TARGET``.
+        """
+        sd = self.size_decision()
+        if sd is not None:
+            return sd.log_line()
+        why = ",".join(r.value for r in self.decision.reasons) or self.decision.action.value
+        return (f"SizeDecision: {self.symbol} qty=0 ({self.decision.action.value}: {why}), "
+                f"notional=0.00, intended_val={self.intended_val:.2f}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"phase": self.phase, "symbol": self.symbol, "target_weight": self.target_weight,
+                "intended_val": self.intended_val, "current_qty": str(self.current_qty),
+                "log": self.log_line(), "decision": self.decision.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A two-phase batch: reducers, then openers, each line decided by the desk.
+
+    Parameters
+    ----------
+    lines
+        Reducers (phase A) in target order, then openers (phase B), largest first.
+    available_before
+        Free balance before the plan.
+    freed_margin
+        Margin the approved reducers free.
+    available_after
+        Free balance once every approved line has filled.
+    """
+
+    lines: tuple[PlanLine, ...]
+    available_before: float
+    freed_margin: float
+    available_after: float
+
+    def log_lines(self) -> list[str]:
+        """Every line's seed 000 log line, in execution order."""
+        return [line.log_line() for line in self.lines]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"lines": [line.to_dict() for line in self.lines],
+                "available_before": self.available_before, "freed_margin": self.freed_margin,
+                "available_after": self.available_after}
+
+
+def _reduced(positions: list[Position], symbol: str, qty: Decimal) -> list[Position]:
+    out = []
+    for p in positions:
+        if p.symbol == symbol:
+            left = p.quantity - qty
+            if left > 0:
+                out.append(replace(p, quantity=left))
+        else:
+            out.append(p)
+    return out
+
+
+def _with(account: AccountState, positions: list[Position], margin_delta: float,
+          notional_delta: float, trades: int) -> AccountState:
+    """The account after fills: positions replaced, balances moved by the deltas."""
+    md = Decimal(repr(margin_delta))
+    nd = Decimal(repr(notional_delta))
+    assert account.buying_power is not None
+    return replace(account, positions=tuple(positions),
+                   available=max(Decimal(0), account.available - md),
+                   margin_used=max(Decimal(0), account.margin_used + md),
+                   buying_power=max(Decimal(0), account.buying_power - nd),
+                   trades_today=account.trades_today + trades)
+
+
+def plan_targets(desk: Desk, targets: Mapping[str, float], account: AccountState,
+                 markets: Mapping[str, MarketSnapshot], now: datetime) -> Plan:
+    """Plan the orders that move ``account`` toward ``targets`` (see :meth:`Desk.plan`).
+
+    Phase A reduces every position whose target is smaller (or on the other side), through
+    the desk's reducer path, so nothing blocks it. Phase B opens or adds, largest first, each
+    decided by the full pipeline against the account as it will be after everything before
+    it: the reducers' freed margin and the available balance fund it, and every cap counts
+    the orders already planned.
+    """
+    if not isinstance(targets, Mapping):
+        raise InvalidInputError("targets", targets, "a mapping of symbol to target weight")
+    weights: dict[str, float] = {}
+    for sym, w in targets.items():
+        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
+            raise InvalidInputError(f"targets[{sym!r}]", w, "a finite target weight")
+        if sym not in markets:
+            raise UnknownSymbolError(f"no market snapshot for target {sym!r}")
+        weights[sym] = float(w)
+    p = desk._params
+    eq = float(account.equity)
+    factor = p.capital_utilization_factor
+    lines: list[PlanLine] = []
+    positions = list(account.positions)
+    freed = 0.0
+    freed_notional = 0.0
+    current: dict[str, Decimal] = {}
+    openers: list[tuple[float, str, float]] = []
+
+    # Phase A: reducers, in target order.
+    for sym, w in weights.items():
+        market = markets[sym]
+        unit = float(market.price) * float(market.rules.contract_size)
+        pos = account.position(sym)
+        target = w * eq * factor
+        held_signed = 0.0
+        cur_qty = Decimal(0)
+        if pos is not None:
+            held_signed = float(pos.quantity) * unit * pos.side.sign
+            cur_qty = pos.quantity * pos.side.sign
+        current[sym] = cur_qty
+        flip = pos is not None and target * pos.side.sign < 0
+        if pos is not None and (flip or abs(target) < abs(held_signed)):
+            if flip or target == 0.0:
+                qty = pos.quantity
+            else:
+                cut = (abs(held_signed) - abs(target)) / unit
+                qty = quantize_to_step(Decimal(repr(cut)), market.rules.step, Rounding.DOWN)
+            if qty > 0:
+                sig = Signal(sym, pos.side.opposite, strength=w, reduce_only=True)
+                d = desk._decide(sig, account, market, now,
+                                 reduce_qty=qty)
+                lines.append(PlanLine("A", sym, w, abs(target), cur_qty, d))
+                if d.approved:
+                    freed += float(d.notional) / float(pos.leverage)
+                    freed_notional += float(d.notional)
+                    positions = _reduced(positions, sym, d.quantity)
+            held_signed = 0.0 if flip else target if abs(target) < abs(held_signed) \
+                else held_signed
+        if abs(target) > abs(held_signed) and target != 0.0:
+            openers.append((abs(target) - abs(held_signed), sym, w))
+
+    sim = _with(account, positions, -freed, -freed_notional, 0)
+
+    # Phase B: openers, largest first (ties in target order).
+    openers.sort(key=lambda t: -t[0])
+    for delta, sym, w in openers:
+        market = markets[sym]
+        side = Side.LONG if w > 0 else Side.SHORT
+        sig = Signal(sym, side, strength=w)
+        note = (f"target {w:+.4g} x equity {eq:,.2f} x factor {factor:g} = "
+                f"{abs(w) * eq * factor:,.2f}; {delta:,.2f} to add")
+        d = desk._decide(sig, sim, market, now, requested=delta,
+                         requested_note=note)
+        lines.append(PlanLine("B", sym, w, abs(w) * eq * factor, current[sym], d))
+        if d.approved:
+            new_pos = Position(sym, side, d.quantity, d.price, leverage=d.leverage,
+                               contract_size=market.rules.contract_size)
+            merged = []
+            added = False
+            for q in sim.positions:
+                if q.symbol == sym and q.side is side:
+                    total = q.quantity + d.quantity
+                    entry = (q.quantity * q.entry_price + d.quantity * d.price) / total
+                    merged.append(replace(q, quantity=total, entry_price=entry,
+                                          mark_price=d.price))
+                    added = True
+                else:
+                    merged.append(q)
+            if not added:
+                merged.append(new_pos)
+            sim = _with(sim, merged, float(d.margin_required), float(d.notional), 1)
+    return Plan(tuple(lines), float(account.available), freed, float(sim.available))
