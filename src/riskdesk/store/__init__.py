@@ -1,0 +1,39 @@
+"""riskdesk's persistent state: SQLite by default, PostgreSQL by URL, Alembic migrations.
+
+``Store.open(url)`` gives the decision journal, the capital tracker, budget reservations that
+are safe across processes, desk state that survives a restart, fills and trade statistics,
+reconciliation reports, idempotency keys and API keys. See ``docs/store.md``.
+"""
+
+from __future__ import annotations
+
+from riskdesk.store._capital import CapitalHealth, capital_health
+from riskdesk.store._engine import DEFAULT_SQLITE_PATH, ENV_VAR, make_engine, resolve_url
+from riskdesk.store._keys import SCOPES, ApiKey
+from riskdesk.store._reservations import (
+    Reservation,
+    ReservationLimits,
+    ReservationOutcome,
+    ReservationStatus,
+)
+from riskdesk.store._stats import TradeStats, shrunk_stats
+from riskdesk.store._store import Store, alembic_config
+
+__all__ = [
+    "DEFAULT_SQLITE_PATH",
+    "ENV_VAR",
+    "SCOPES",
+    "ApiKey",
+    "CapitalHealth",
+    "Reservation",
+    "ReservationLimits",
+    "ReservationOutcome",
+    "ReservationStatus",
+    "Store",
+    "TradeStats",
+    "alembic_config",
+    "capital_health",
+    "make_engine",
+    "resolve_url",
+    "shrunk_stats",
+]

@@ -1,0 +1,128 @@
+"""Idempotency keys: a repeated request gets the stored answer, computed exactly once."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from riskdesk.errors import ConflictError, InvalidInputError
+from riskdesk.store import _tables as t
+from riskdesk.store._base import StoreBase, check_float, check_text, check_time
+from riskdesk.store._codec import to_json_object
+
+_K = t.idempotency_keys
+_Claim = tuple[Literal["done", "mine", "busy"], dict[str, Any] | None]
+
+
+class IdempotencyOps(StoreBase):
+    """Run a computation once per idempotency key."""
+
+    #: A claim older than this (by the store's clock) whose owner never finished is taken over.
+    IDEMPOTENCY_STALE_AFTER = timedelta(seconds=60)
+
+    def idempotent(self, key: str, body_hash: str, compute: Callable[[], dict[str, Any]], *,
+                   wait_seconds: float = 30.0) -> tuple[dict[str, Any], bool]:
+        """Return the stored answer for ``key``, or compute, store and return it.
+
+        The first caller claims the key in its own committed transaction (a primary key on
+        ``key`` makes the claim unique across threads and processes), computes outside any
+        transaction (so ``compute`` may itself write to the store), then stores the answer.
+        A concurrent caller with the same key and body waits for that answer instead of
+        computing again. If ``compute`` raises, the claim is withdrawn and nothing is stored.
+
+        Parameters
+        ----------
+        key
+            The caller's idempotency key.
+        body_hash
+            A digest of the request body; the same key with another body is a conflict.
+        compute
+            Produces the answer: a JSON-serializable dict (Decimals and datetimes are stored
+            as strings).
+        wait_seconds
+            How long to wait for a concurrent caller's answer.
+
+        Returns
+        -------
+        tuple of (dict, bool)
+            The answer as stored (JSON types), and ``True`` when it was replayed from the
+            store rather than computed by this call.
+
+        Raises
+        ------
+        ConflictError
+            If the key was used with another ``body_hash``, or another caller is still
+            computing after ``wait_seconds``.
+        InvalidInputError
+            For an empty key or hash, or an answer that is not a JSON-ready dict.
+        """
+        check_text(key, "key")
+        check_text(body_hash, "body_hash", 128)
+        wait = check_float(wait_seconds, "wait_seconds")
+        owner = uuid.uuid4().hex
+        deadline = time.monotonic() + wait
+        pause = 0.005
+        while True:
+            state, answer = self._claim(key, body_hash, owner)
+            if state == "done":
+                assert answer is not None
+                return answer, True
+            if state == "mine":
+                break
+            if time.monotonic() >= deadline:
+                raise ConflictError(f"idempotency key {key!r} is still being processed by "
+                                    "another request; retry later")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+        try:
+            answer = to_json_object(compute(), "response")
+        except BaseException:
+            with self._write() as conn:
+                conn.execute(sa.delete(_K).where(_K.c.key == key, _K.c.owner == owner))
+            raise
+        with self._write() as conn:
+            conn.execute(sa.update(_K).where(_K.c.key == key, _K.c.owner == owner)
+                         .values(response=answer, completed_at=self._now()))
+        return answer, False
+
+    def purge_idempotency(self, before: datetime) -> int:
+        """Delete answered keys created before ``before``; returns how many."""
+        check_time(before, "before")
+        with self._write() as conn:
+            n = conn.execute(sa.delete(_K).where(_K.c.created_at < before,
+                                                 _K.c.response.is_not(None))).rowcount
+        return int(n)
+
+    def _claim(self, key: str, body_hash: str, owner: str) -> _Claim:
+        now = self._now()
+        with self._write() as conn:
+            row = _select(conn, key)
+            if row is None:
+                values = {"key": key, "body_hash": body_hash, "owner": owner,
+                          "created_at": now}
+                if self._insert_ignore(conn, _K, values, ["key"]):
+                    return "mine", None
+                # PostgreSQL: the insert waited for a concurrent claim that has now committed.
+                row = _select(conn, key)
+                if row is None:
+                    raise InvalidInputError("key", key, "a key not being deleted concurrently")
+            if row.body_hash != body_hash:
+                raise ConflictError(f"idempotency key {key!r} was already used with a "
+                                    "different request body")
+            if row.response is not None:
+                return "done", dict(row.response)
+            if now - row.created_at > self.IDEMPOTENCY_STALE_AFTER:
+                conn.execute(sa.update(_K).where(_K.c.key == key, _K.c.owner == row.owner)
+                             .values(owner=owner, created_at=now))
+                return "mine", None
+            return "busy", None
+
+
+def _select(conn: Connection, key: str) -> Any:
+    return conn.execute(sa.select(_K).where(_K.c.key == key)).first()
