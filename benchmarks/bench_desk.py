@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -47,10 +49,18 @@ def main(bench: Bench) -> None:
     bench.time("recommend (crypto preset, 8 positions, all gates)",
                lambda: desk.recommend(signal, account, market, now=NOW),
                note=f"{d.action.value}, {len(d.trail)} trail steps")
+    nows = itertools.cycle([NOW + timedelta(milliseconds=i) for i in range(1000)])
+    bench.time("recommend, same account, a new `now` each call",
+               lambda: desk.recommend(signal, account, market, now=next(nows)))
     fresh = [_account() for _ in range(64)]
     it = iter(fresh * 100_000)
-    bench.time("recommend, new AccountState object each call",
+    bench.time("recommend, new AccountState object each call (64 objects in turn)",
                lambda: desk.recommend(signal, next(it), market, now=NOW))
+    # Each account object decided once, never before: nothing about it is remembered.
+    unseen = [_account() for _ in range(3000)]
+    p50, mean = _each_once(lambda a: desk.recommend(signal, a, market, now=NOW), unseen)
+    bench.record("recommend, an account object never seen before (8 positions)", p50,
+                 "us/call p50", note=f"mean {mean:.1f} us over {len(unseen)} accounts")
 
     default = Desk(RiskConfig.preset("default", env={}))
     acct2 = AccountState(equity=Decimal(50_000), available=Decimal(40_000), as_of=NOW)
@@ -83,6 +93,19 @@ def main(bench: Bench) -> None:
         desk.recommend(s, account, m, now=NOW)
     scalar_rate = 2000 / (time.perf_counter() - t0)
     bench.record("scalar recommend loop, same rows", scalar_rate, "decisions/s")
+
+
+def _each_once(fn: Callable[[AccountState], object],
+               items: list[AccountState]) -> tuple[float, float]:
+    """Call ``fn`` once per item, timing each call; p50 and mean in microseconds."""
+    clock = time.perf_counter
+    times = []
+    for item in items:
+        t0 = clock()
+        fn(item)
+        times.append(clock() - t0)
+    times.sort()
+    return times[len(times) // 2] * 1e6, sum(times) / len(times) * 1e6
 
 
 def _timed(fn: object) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from riskdesk.config import AccountTier
 from riskdesk.domain import (
@@ -27,9 +28,30 @@ from riskdesk.sizing import (
 )
 
 from ._build import reject_at
-from ._params import DeskParams
+
+if TYPE_CHECKING:
+    from ._params import DeskParams
 
 Base = tuple[float, ReasonCode | None, float | None]
+
+
+def account_base(p: DeskParams, eq: float, prof: tuple[str, AccountTier] | None
+                 ) -> tuple[float, ReasonCode, str] | None:
+    """The base notional of a method that reads only the account, with its code and note.
+
+    ``fixed_fraction`` and ``account_profile`` size from equity alone, so the desk works
+    them out once per account state. ``None`` for the other methods, and for
+    ``account_profile`` below every tier.
+    """
+    method = p.method
+    if method == "fixed_fraction":
+        return (fixed_fraction_notional(eq, p.risk_per_trade), ReasonCode.BASE_SIZE,
+                f"{p.risk_per_trade:.2%} of equity {eq:,.2f}")
+    if method == "account_profile" and prof is not None:
+        name, tier = prof
+        return (fixed_fraction_notional(eq, tier.risk_pct), ReasonCode.ACCOUNT_PROFILE,
+                f"{name} account: {tier.risk_pct:.2%} of equity {eq:,.2f}")
+    return None
 
 
 def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposure,
@@ -50,17 +72,11 @@ def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposur
     def reject(code: ReasonCode, note: str) -> Decision:
         return reject_at("base_size", code, note, sym, side, Intent.OPEN, price, trail, now)
 
-    if method == "fixed_fraction":
-        size = fixed_fraction_notional(eq, p.risk_per_trade)
-        add(Adjustment("base_size", ReasonCode.BASE_SIZE, 0.0, size,
-                       f"{p.risk_per_trade:.2%} of equity {eq:,.2f}"))
-        return size, None, None
-    if method == "account_profile":
-        assert prof is not None
-        name, tier = prof
-        size = fixed_fraction_notional(eq, tier.risk_pct)
-        add(Adjustment("base_size", ReasonCode.ACCOUNT_PROFILE, 0.0, size,
-                       f"{name} account: {tier.risk_pct:.2%} of equity {eq:,.2f}"))
+    if method == "fixed_fraction" or method == "account_profile":
+        fixed = account_base(p, eq, prof)
+        assert fixed is not None
+        size, code, note = fixed
+        add(Adjustment("base_size", code, 0.0, size, note))
         return size, None, None
     if method == "conviction":
         if signal.score is None:

@@ -32,7 +32,7 @@ def margin_of(notional: Decimal, leverage: Decimal) -> Decimal:
     """``notional / leverage``, rounded up to :data:`MARGIN_QUANTUM`."""
     if leverage == ONE:
         return notional
-    return (notional / leverage).quantize(MARGIN_QUANTUM, rounding=ROUND_CEILING)
+    return (notional / leverage).quantize(MARGIN_QUANTUM, ROUND_CEILING)
 
 
 def denied(action: Action, symbol: str, side: Side, intent: Intent, price: Decimal,

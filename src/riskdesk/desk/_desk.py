@@ -172,10 +172,16 @@ class Desk:
             When an argument is of the wrong type, ``now`` is missing or naive, or a value
             cannot be used (a stop on the wrong side of the price).
         """
-        now = self._now(now)
-        _check(signal, Signal, "signal")
-        _check(market, MarketSnapshot, "market")
-        view = self._view_of(account)
+        # The checks of _now, _check and _view_of, inline: this is the hot path.
+        if now is None or not isinstance(now, datetime) or now.tzinfo is None:
+            now = self._now(now)
+        if not isinstance(signal, Signal):
+            _check(signal, Signal, "signal")
+        if not isinstance(market, MarketSnapshot):
+            _check(market, MarketSnapshot, "market")
+        view = self._view
+        if view is None or view.account is not account:
+            view = self._view_of(account)
         out = _recommend(self._params, self._state, self._stabilizer, signal, view, market, now,
                          returns=returns)
         self._state = out.state

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from riskdesk.config import AccountTier, CapitalTier, RiskConfig
-from riskdesk.domain import AccountState, Position
+from riskdesk.domain import AccountState, Adjustment, Position, ReasonCode
 from riskdesk.limits import (
     DrawdownStatus,
     Exposure,
@@ -18,10 +19,12 @@ from riskdesk.limits import (
     margin_zone,
     tier_members,
     tier_rooms,
+    worst_scored,
 )
 from riskdesk.sizing import account_profile
 
-from ._state import DeskState
+from ._base import account_base
+from ._state import DeskState, state_unchanged
 
 #: Base-size methods and the reason code their trail entry carries.
 METHODS = ("fixed_fraction", "conviction", "capital_scaling", "kelly", "stop_risk",
@@ -33,7 +36,9 @@ class DeskParams:
     """The configuration as plain values, read once in ``Desk.__init__``.
 
     Reading nested pydantic attributes on every order costs more than the arithmetic they
-    feed, so the pipeline reads this object instead. Every field mirrors a configuration key.
+    feed, so the pipeline reads this object instead. Every field mirrors a configuration key;
+    the ``*_gate`` flags say whether a limit is configured at all (a gate whose limit is not
+    configured passes every order, so the pipeline does not call it).
     """
 
     cfg: RiskConfig
@@ -58,6 +63,12 @@ class DeskParams:
     adaptive_leverage: bool
     tier_members: dict[str, str]
     named_strategies: frozenset[str]
+    default_tier: str
+    min_shares_gate: bool
+    signal_gate: bool
+    score_gate: bool
+    concentration_gate: bool
+    spread_gate: bool
 
     @classmethod
     def from_config(cls, cfg: RiskConfig) -> DeskParams:
@@ -86,14 +97,24 @@ class DeskParams:
             adaptive_leverage=cfg.leverage.fixed is None,
             tier_members=tier_members(cfg.capital_tiers),
             named_strategies=frozenset(n.upper() for n in cfg.strategies.by_name),
+            default_tier=cfg.capital_tiers.default_tier,
+            min_shares_gate=ps.min_shares > 0.0,
+            signal_gate=not ps.signal_threshold <= 0.0,
+            score_gate=cfg.risk_management.entry_score_min is not None,
+            concentration_gate=cfg.risk_management.concentration_max_net_long_pct is not None,
+            spread_gate=cfg.risk_management.max_spread_bps is not None,
         )
 
 
-@dataclass(frozen=True, slots=True)
 class AccountView:
     """An account's figures the pipeline needs, computed once per (immutable) account.
 
-    Parameters
+    Built by :meth:`of`. A plain class rather than a frozen dataclass: it is built for every
+    new account state, and a frozen constructor costs more than most of the figures. Only
+    ``margin_step`` and the drawdown cache change after construction, and both only ever
+    hold values derived from the account.
+
+    Attributes
     ----------
     account
         The account it was computed from.
@@ -111,18 +132,40 @@ class AccountView:
         Capital tier settings and margin room by tier name (empty when tiers are off).
     members
         Capital tier name by listed symbol.
+    worst
+        The held position with the lowest score (opportunity cost), as ``(symbol, score)``.
+    margin_note
+        The trail note of the margin-zone step (GREEN only: other zones deny).
+    margin_step
+        The last margin-zone trail entry built for this account (entries are immutable, so
+        an order of the same size reuses it).
+    base
+        The base size and its trail entry, for the methods that read only the account
+        (``fixed_fraction``, ``account_profile``); ``None`` for the others.
     """
 
-    account: AccountState
-    ex: Exposure
-    positions: dict[str, Position]
-    profile: tuple[str, AccountTier] | None
-    phase: int | None
-    zone: MarginZone
-    tiers: dict[str, tuple[CapitalTier, float]]
-    members: dict[str, str]
-    _dd: dict[tuple[int, datetime], tuple[DeskState, DrawdownStatus]] = field(
-        default_factory=dict, repr=False)
+    __slots__ = ("_dd", "account", "base", "ex", "margin_note", "margin_step", "members",
+                 "phase", "positions", "profile", "tiers", "worst", "zone")
+
+    def __init__(self, account: AccountState, ex: Exposure, positions: dict[str, Position],
+                 profile: tuple[str, AccountTier] | None, phase: int | None, zone: MarginZone,
+                 tiers: dict[str, tuple[CapitalTier, float]], members: dict[str, str],
+                 worst: tuple[str | None, float | None],
+                 margin_note: str, base: tuple[float, Adjustment] | None) -> None:
+        self.account = account
+        self.ex = ex
+        self.positions = positions
+        self.profile = profile
+        self.phase = phase
+        self.zone = zone
+        self.tiers = tiers
+        self.members = members
+        self.worst = worst
+        self.margin_note = margin_note
+        self.base = base
+        # The last margin-zone trail entry: orders sized alike against this account share it.
+        self.margin_step: Adjustment | None = None
+        self._dd: dict[int, DrawdownEntry] = {}
 
     @classmethod
     def of(cls, account: AccountState, p: DeskParams) -> AccountView:
@@ -139,25 +182,50 @@ class AccountView:
             members = p.tier_members
         else:
             tiers, members = {}, {}
-        return cls(account, ex, positions, prof, phase, zone, tiers, members)
+        worst = worst_scored(account.positions) if p.opportunity_enabled else (None, None)
+        margin_note = f"margin zone GREEN ({ex.margin_used_pct:.1%} used): x1" \
+            if zone is MarginZone.GREEN else ""
+        fixed = account_base(p, ex.equity, prof)
+        base = None if fixed is None else (
+            fixed[0], Adjustment("base_size", fixed[1], 0.0, fixed[0], fixed[2]))
+        return cls(account, ex, positions, prof, phase, zone, tiers, members, worst,
+                   margin_note, base)
 
-    def tier_of(self, symbol: str, p: DeskParams) -> tuple[CapitalTier, float]:
-        """The capital tier of ``symbol`` and its margin room (tiers enabled)."""
-        return self.tiers[self.members.get(symbol, p.cfg.capital_tiers.default_tier)]
-
-    def drawdown(self, state: DeskState, now: datetime, p: DeskParams) -> DrawdownStatus:
-        """:func:`~riskdesk.limits.drawdown_status` of this account, remembered per state/time.
+    def drawdown(self, state: DeskState, now: datetime, p: DeskParams) -> DrawdownEntry:
+        """:func:`~riskdesk.limits.drawdown_status` of this account, with what goes with it.
 
         The status is a pure function of the account, the recorded breaker and level, and the
-        time, so one evaluation serves every order decided at the same moment.
+        time, so one evaluation serves every order decided against the same account and
+        state. The time only matters through the breaker: while it is not tripped (and this
+        evaluation does not trip it) the status is the same at any time, and is kept for
+        every ``now``; otherwise it is kept for the one ``now`` it was computed at.
         """
-        key = (id(state), now)
-        hit = self._dd.get(key)
-        if hit is not None and hit[0] is state:
-            return hit[1]
+        hit = self._dd.get(id(state))
+        if hit is not None and hit.state is state and (hit.now is None or hit.now == now):
+            return hit
         dd = drawdown_status(self.account, state.breaker, now, p.cfg.drawdown,
                              state.drawdown_level)
+        m = dd.size_multiplier
+        note = f"{dd.level.value} drawdown {dd.drawdown:.2%}: size x{m:g}"
+        timeless = not state.breaker.tripped and not dd.breaker_tripped_now
+        adjust = None
+        if self.base is not None:
+            size = self.base[0]
+            adjust = Adjustment("adjust", ReasonCode.DRAWDOWN, size, size * m, note)
+        entry = DrawdownEntry(state, None if timeless else now, dd, note,
+                               state_unchanged(state, dd), adjust)
         if len(self._dd) > 64:
             self._dd.clear()
-        self._dd[key] = (state, dd)
-        return dd
+        self._dd[id(state)] = entry
+        return entry
+
+
+class DrawdownEntry(NamedTuple):
+    """A drawdown evaluation kept by :meth:`AccountView.drawdown`."""
+
+    state: DeskState  # the desk state it was computed for
+    now: datetime | None  # the time, or None when the status holds at any time
+    status: DrawdownStatus
+    note: str  # the trail note of the drawdown step
+    same: bool  # recording the status leaves the desk state as it is
+    adjust: Adjustment | None  # the drawdown step applied to AccountView.base

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from riskdesk.domain import (
     Action,
@@ -22,12 +22,13 @@ from riskdesk.domain import (
     Intent,
     MarketSnapshot,
     ReasonCode,
-    Rounding,
+    Side,
     Signal,
     TradingState,
 )
 from riskdesk.limits import (
     EXHAUSTED,
+    OPENER_CAPS,
     DrawdownLevel,
     DrawdownStatus,
     MarginZone,
@@ -38,8 +39,8 @@ from riskdesk.limits import (
     historical_cvar,
     max_positions_gate,
     max_trades_per_day,
-    opener_caps,
-    opportunity_cost,
+    opener_cap_limits,
+    opportunity_parts,
     phase_position_limit,
     price_band_gate,
     restricted_symbol_gate,
@@ -50,37 +51,34 @@ from riskdesk.limits import (
     trades_per_day_gate,
     vix_position_multiplier,
 )
-from riskdesk.sizing import SizingStabilizer, liquidity_advice, optimal_leverage
+from riskdesk.sizing import SizingStabilizer, leverage_parts, liquidity_advice
 
 from ._base import base_size, kelly_adjust
 from ._build import denied, leverage_decimal, margin_of, reject_at
-from ._params import AccountView, DeskParams
+from ._params import AccountView, DeskParams, DrawdownEntry
 from ._reducer import reduce_position
-from ._state import DeskState
+from ._state import DeskState, state_unchanged
 
 _NUDGE = 1e-9
 _LIMIT = ExecutionMethod.LIMIT
 _ACTIVE = TradingState.ACTIVE
 _OPEN = Intent.OPEN
 _REDUCE = Intent.REDUCE
+_LONG = Side.LONG
+_GREEN = MarginZone.GREEN
+_RED = MarginZone.RED
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """A decision and the desk state after it (changed when the breaker or level moved)."""
 
     decision: Decision
     state: DeskState
 
 
-def _age(now: datetime, as_of: datetime | None) -> float | None:
-    return None if as_of is None else abs((now - as_of).total_seconds())
-
-
 def state_after(state: DeskState, dd: DrawdownStatus, now: datetime) -> DeskState:
     """The desk state once ``dd`` is recorded (the same object when nothing moved)."""
-    if dd.level is state.drawdown_level and (dd.breaker is state.breaker
-                                              or dd.breaker == state.breaker):
+    if state_unchanged(state, dd):
         return state
     if dd.breaker_tripped_now:
         note = f"breaker tripped: {dd.breaker.reason}"
@@ -134,16 +132,19 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
                                  f"reduce-only order but no {sym} position is open",
                                  sym, side, intent, price, trail, now), state)
     stale: list[ReasonCode] = []
-    age = _age(now, account.as_of)
-    if age is None:
+    as_of = account.as_of
+    if as_of is None:
         stale.append(ReasonCode.STATE_MISSING)
         add(Adjustment("validate", ReasonCode.STATE_MISSING, 0.0, 0.0,
                        "account state has no as_of time"))
-    elif age > lp.max_state_age:
-        stale.append(ReasonCode.STATE_STALE)
-        add(Adjustment("validate", ReasonCode.STATE_STALE, age, lp.max_state_age,
-                       f"account state is {age:.0f}s old > {lp.max_state_age:g}s"))
-    mage = _age(now, market.as_of)
+    else:
+        age = abs((now - as_of).total_seconds())
+        if age > lp.max_state_age:
+            stale.append(ReasonCode.STATE_STALE)
+            add(Adjustment("validate", ReasonCode.STATE_STALE, age, lp.max_state_age,
+                           f"account state is {age:.0f}s old > {lp.max_state_age:g}s"))
+    as_of = market.as_of
+    mage = None if as_of is None else abs((now - as_of).total_seconds())
     if mage is None or mage > lp.max_data_age:
         stale.append(ReasonCode.MARKET_STALE)
         add(Adjustment("validate", ReasonCode.MARKET_STALE, mage or 0.0, lp.max_data_age,
@@ -158,20 +159,23 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     zone = view.zone
     new_state = state
     dd: DrawdownStatus | None = None
+    dd_entry: DrawdownEntry | None = None
     if not stale:
-        dd = view.drawdown(state, now, p)
-        new_state = state_after(state, dd, now)
-        breaker_active = dd.breaker.is_active(now)
+        dd_entry = view.drawdown(state, now, p)
+        dd = dd_entry.status
+        new_state = state if dd_entry.same else state_after(state, dd, now)
+        breaker = dd.breaker
     else:
-        breaker_active = state.breaker.is_active(now)
+        breaker = state.breaker
+    breaker_active = breaker.tripped and breaker.is_active(now)
     ts_reasons: tuple[ReasonCode, ...] = ()
-    if state.trading_state is _ACTIVE and not breaker_active and zone is not MarginZone.RED:
+    if state.trading_state is _ACTIVE and not breaker_active and zone is not _RED:
         ts = _ACTIVE
     else:
         ts, ts_reasons = effective_trading_state(state.trading_state,
                                                  breaker_active=breaker_active,
-                                                 margin_red=zone is MarginZone.RED)
-    if ts is not TradingState.ACTIVE:
+                                                 margin_red=zone is _RED)
+    if ts is not _ACTIVE:
         why = ", ".join(r.value for r in ts_reasons[1:]) if len(ts_reasons) > 1 \
             else "set by an operator"
         add(Adjustment("trading_state", ts_reasons[0], 0.0, 0.0,
@@ -181,11 +185,12 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         d = reduce_position(p, sym, side, pos, market, trail, now,
                             tuple(stale) + ts_reasons, reduce_qty, ex.equity)
         return Outcome(d, new_state)
-    if ts is not TradingState.ACTIVE:
+    if ts is not _ACTIVE:
         return Outcome(denied(Action.REJECT, sym, side, intent, price, trail, ts_reasons, now),
                        new_state)
     assert dd is not None
-    if zone is not MarginZone.GREEN:
+    assert dd_entry is not None
+    if zone is not _GREEN:
         code = ReasonCode.MARGIN_YELLOW if zone is MarginZone.YELLOW else ReasonCode.MARGIN_ORANGE
         return Outcome(reject_at("capital", code,
                                  f"margin zone {zone.value} ({ex.margin_used_pct:.1%} used) "
@@ -214,10 +219,12 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
                        f"phase {view.phase}: {phase_limit} positions at VIX {vix}"))
 
     # 6 (computed first: the size does not depend on it, Kelly's size does). leverage -------------
-    long = side.sign > 0
+    long = side is _LONG
+    sign = 1 if long else -1
     price_f = float(price)
-    unit = price_f * float(rules.contract_size)
-    hi = float(rules.max_leverage)
+    rf = rules.floats
+    unit = price_f * rf.contract_size
+    hi = rf.max_leverage
     lo: float | None = None
     if prof is not None and p.adaptive_leverage:
         lo = prof[1].min_leverage
@@ -225,7 +232,7 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
             hi = prof[1].max_leverage
     tier_room: float | None = None
     if p.tiers_enabled:
-        tier, tier_room = view.tier_of(sym, p)
+        tier, tier_room = view.tiers[view.members.get(sym, p.default_tier)]
         lo = tier.min_leverage if lo is None or tier.min_leverage > lo else lo
         if tier.max_leverage < hi:
             hi = tier.max_leverage
@@ -240,12 +247,9 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     else:
         bid_f, ask_f = float(bid), float(ask)
         spread = (ask_f - bid_f) / ((ask_f + bid_f) * 0.5) * 1e4
-    adv = optimal_leverage(atr_pct=atr_pct if atr_pct else None, spread_bps=spread,
-                           depth=depth, equity=eq, win_rate=signal.win_rate,
-                           regime=signal.regime, cfg=cfg.leverage, min_leverage=lo,
-                           max_leverage=hi)
-    lev = adv.leverage
-    lev_note = adv.note
+    lev, lev_raw, lev_note, _ = leverage_parts(atr_pct if atr_pct else None, spread, depth, eq,
+                                               signal.win_rate, signal.regime, cfg.leverage,
+                                               lo, hi, False)
     if dd.force_min_leverage and lev > p.lev_min:
         lev = p.lev_min
         lev_note = f"heavy drawdown: minimum leverage {lev:g}x"
@@ -263,6 +267,12 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         size = requested
         add(Adjustment("base_size", ReasonCode.CAPITAL_UTILIZATION, 0.0, size, requested_note))
         binding: ReasonCode | None = None
+        kelly_f = None
+    elif view.base is not None:
+        # fixed_fraction and account_profile read only the account: sized once per account.
+        size, base_step = view.base
+        add(base_step)
+        binding = None
         kelly_f = None
     else:
         base = base_size(p, signal, market, ex, prof, lev_f, trail, now)
@@ -287,8 +297,10 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     m = dd.size_multiplier
     before = size
     size *= m
-    add(Adjustment("adjust", ReasonCode.DRAWDOWN, before, size,
-                   f"{dd.level.value} drawdown {dd.drawdown:.2%}: size x{m:g}"))
+    dd_step = dd_entry.adjust
+    if dd_step is None or dd_step.before != before or not before:
+        dd_step = Adjustment("adjust", ReasonCode.DRAWDOWN, before, size, dd_entry.note)
+    add(dd_step)
     if m != 1.0:
         binding = None
     if dd.level is not DrawdownLevel.NORMAL:
@@ -301,8 +313,12 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         add(Adjustment("adjust", ReasonCode.VIX, before, size, f"VIX {vix:g}: size x{vm:g}"))
         if vm != 1.0:
             binding = None
-    add(Adjustment("adjust", ReasonCode.MARGIN_ZONE, size, size,
-                   f"margin zone GREEN ({ex.margin_used_pct:.1%} used): x1"))
+    zone_step = view.margin_step
+    # Reuse the account's last entry for an equal size (not zero: 0.0 == -0.0).
+    if zone_step is None or zone_step.before != size or not size:
+        zone_step = view.margin_step = Adjustment("adjust", ReasonCode.MARGIN_ZONE, size, size,
+                                                  view.margin_note)
+    add(zone_step)
     method = _LIMIT
     if p.liquidity_enabled and levels:
         la = liquidity_advice(size, price_f, levels, cfg.liquidity)
@@ -312,7 +328,7 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         if la.multiplier != 1.0:
             binding = None
             caution.append(ReasonCode.LIQUIDITY_IMPACT)
-    add(Adjustment("leverage", ReasonCode.LEVERAGE, adv.raw, lev_f,
+    add(Adjustment("leverage", ReasonCode.LEVERAGE, lev_raw, lev_f,
                    f"{lev_i}x" + (f" ({lev_note})" if lev_note else "")))
 
     if size <= 0.0:
@@ -326,16 +342,15 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     phase_room = None
     if view.phase is not None:
         phase_room = cfg.phases.max_bp_usage[view.phase] * eq - ex.margin_used
-    max_qty = rules.max_qty
-    caps = opener_caps(side.sign, sym, lev_f, ex, lp, tier_margin_room=tier_room,
-                       phase_margin_room=phase_room,
-                       max_qty_notional=None if max_qty is None else float(max_qty) * unit)
-    for code, limit, label in caps:
-        if limit < size:
-            add(Adjustment("cap", code, size, limit if limit > 0.0 else 0.0,
-                           f"{label}: {limit:,.2f}"))
-            size = limit
-            binding = code
+    limits = opener_cap_limits(sign, sym, lev_f, ex, lp, tier_room, phase_room,
+                               None if rules.max_qty is None else rf.max_qty * unit)
+    if not min(limits) >= size:  # some cap cuts (caps that do not apply are inf)
+        for (code, label), limit in zip(OPENER_CAPS, limits, strict=True):
+            if limit < size:
+                add(Adjustment("cap", code, size, limit if limit > 0.0 else 0.0,
+                               f"{label}: {limit:,.2f}"))
+                size = limit
+                binding = code
     if size <= 0.0:
         assert binding is not None
         deny = EXHAUSTED[binding]
@@ -345,10 +360,16 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
 
     # 8. gates that deny --------------------------------------------------------------------------
     new_symbol = sym not in ex.by_symbol
-    gate = (restricted_symbol_gate(sym, lp.restricted, () if prof is None else prof[1].symbols)
-            or signal_threshold_gate(signal.strength, lp.signal_threshold)
-            or score_validity_gate(signal.score, lp.entry_score_min)
-            or concentration_gate(side.sign, ex.net / eq, lp.concentration))
+    # A gate whose limit is not configured passes everything and is not called.
+    allowed = () if prof is None else prof[1].symbols
+    gate = restricted_symbol_gate(sym, lp.restricted, allowed) \
+        if lp.restricted or allowed else None
+    if gate is None and p.signal_gate:
+        gate = signal_threshold_gate(signal.strength, lp.signal_threshold)
+    if gate is None and p.score_gate:
+        gate = score_validity_gate(signal.score, lp.entry_score_min)
+    if gate is None and p.concentration_gate:
+        gate = concentration_gate(sign, ex.net / eq, lp.concentration)
     if gate is None and new_symbol:
         limit_n, source = lp.max_concurrent_positions, "max_concurrent_positions"
         if prof is not None and prof[1].max_positions < limit_n:
@@ -364,9 +385,10 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
                                       f"strategy {strat}", ReasonCode.STRATEGY_POSITION_LIMIT)
     if gate is None and p.phases_enabled:
         gate = trades_per_day_gate(account.trades_today, max_trades_per_day(eq, vix, cfg))
-    if gate is None:
-        gate = price_band_gate(price_f, bid_f, ask_f, lp.price_band_pct) \
-            or spread_gate(spread, lp.max_spread_bps)
+    if gate is None and bid_f is not None:
+        gate = price_band_gate(price_f, bid_f, ask_f, lp.price_band_pct)
+    if gate is None and p.spread_gate:
+        gate = spread_gate(spread, lp.max_spread_bps)
     if gate is None and returns is not None and lp.cvar_limit_pct != math.inf:
         gate = cvar_gate(size, historical_cvar(returns, lp.cvar_alpha), eq, lp.cvar_limit_pct)
     if gate is not None:
@@ -374,13 +396,13 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
                                  now, size, leverage=leverage), new_state)
 
     # 9. quantize once, rounding down; verify exactly ---------------------------------------------
-    qty = rules.quantize_qty(size / unit, Rounding.DOWN)
+    qty = rules.quantize_qty_down(size / unit)
     if qty > 0:
         notional = qty * price * rules.contract_size
         n_f = float(notional)
         if n_f >= size * (1.0 - 1e-12) and notional > Decimal(size):
             # A float tie rounded up: one step down keeps the order under every cap.
-            qty = rules.quantize_qty(qty - rules.step, Rounding.DOWN)
+            qty = rules.quantize_qty(qty - rules.step)
             notional = qty * price * rules.contract_size
             n_f = float(notional)
     if qty <= 0:
@@ -390,7 +412,8 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
                                  sym, side, intent, price, trail, now, size,
                                  leverage=leverage), new_state)
     add(Adjustment("quantize", ReasonCode.QUANTIZE, size, n_f,
-                   f"qty {qty} at {price} (step {rules.step}, rounded down)"))
+                   # !s: str() of a Decimal is what format() gives it, and quicker.
+                   f"qty {qty!s} at {price!s} (step {rules.step!s}, rounded down)"))
     if notional < rules.min_notional:
         return Outcome(reject_at("quantize", ReasonCode.BELOW_MIN_NOTIONAL,
                                  f"{n_f:,.2f} < market min_notional {rules.min_notional}",
@@ -401,7 +424,7 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
                                  f"{n_f:,.2f} < minimum opener {lp.min_open_notional:,.2f}",
                                  sym, side, intent, price, trail, now, n_f,
                                  leverage=leverage), new_state)
-    if n_f < lp.min_position_dollar or float(qty) < lp.min_shares:
+    if n_f < lp.min_position_dollar or (p.min_shares_gate and float(qty) < lp.min_shares):
         return Outcome(reject_at("quantize", ReasonCode.BELOW_MIN_POSITION,
                                  f"{n_f:,.2f} ({qty}) < minimum position "
                                  f"{lp.min_position_dollar:,.2f} / {lp.min_shares:g} units",
@@ -417,20 +440,20 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     action = Action.ENTER
     close: tuple[str, ...] = ()
     if p.opportunity_enabled and signal.score is not None:
-        oc = opportunity_cost(signal.score, account.positions, ex.free_margin_pct,
-                              cfg.opportunity)
-        if oc.action is OpportunityAction.HOLD or oc.action is OpportunityAction.SKIP:
-            code = ReasonCode.OPPORTUNITY_HOLD if oc.action is OpportunityAction.HOLD \
+        oc, worst_symbol, _, oc_note = opportunity_parts(
+            signal.score, account.positions, ex.free_margin_pct, cfg.opportunity, view.worst)
+        if oc is OpportunityAction.HOLD or oc is OpportunityAction.SKIP:
+            code = ReasonCode.OPPORTUNITY_HOLD if oc is OpportunityAction.HOLD \
                 else ReasonCode.OPPORTUNITY_SKIP
-            add(Adjustment("opportunity", code, n_f, 0.0, oc.note))
-            act = Action.HOLD if oc.action is OpportunityAction.HOLD else Action.REJECT
+            add(Adjustment("opportunity", code, n_f, 0.0, oc_note))
+            act = Action.HOLD if oc is OpportunityAction.HOLD else Action.REJECT
             return Outcome(denied(act, sym, side, intent, price, trail, (code,), now,
                                   leverage=leverage, binding=binding, method=method), new_state)
-        if oc.action is OpportunityAction.ENTER_AND_CLOSE_WORST:
-            assert oc.worst_symbol is not None
-            add(Adjustment("opportunity", ReasonCode.OPPORTUNITY_REPLACE, n_f, n_f, oc.note))
+        if oc is OpportunityAction.ENTER_AND_CLOSE_WORST:
+            assert worst_symbol is not None
+            add(Adjustment("opportunity", ReasonCode.OPPORTUNITY_REPLACE, n_f, n_f, oc_note))
             action = Action.ENTER_AND_CLOSE_WORST
-            close = (oc.worst_symbol,)
+            close = (worst_symbol,)
     reasons = tuple(caution)
     if reasons and action is Action.ENTER:
         action = Action.CAUTION

@@ -8,7 +8,7 @@ from typing import Any
 
 from riskdesk.domain import TradingState
 from riskdesk.errors import InvalidInputError
-from riskdesk.limits import BreakerState, DrawdownLevel
+from riskdesk.limits import BreakerState, DrawdownLevel, DrawdownStatus
 
 _KEYS = frozenset({"trading_state", "breaker", "drawdown_level", "note", "updated_at",
                    "updated_by"})
@@ -112,3 +112,9 @@ class DeskState:
             updated_at=at,
             updated_by=data.get("updated_by"),
         )
+
+
+def state_unchanged(state: DeskState, dd: DrawdownStatus) -> bool:
+    """True when recording ``dd`` leaves ``state`` as it is (same level, same breaker)."""
+    return dd.level is state.drawdown_level and (dd.breaker is state.breaker
+                                                 or dd.breaker == state.breaker)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from riskdesk.domain._account import AccountState, Position, Regime, Side, Signal
+from riskdesk.domain._account import (
+    AccountFigures,
+    AccountState,
+    Position,
+    Regime,
+    Side,
+    Signal,
+)
 from riskdesk.domain._decision import (
     Action,
     Adjustment,
@@ -12,11 +19,12 @@ from riskdesk.domain._decision import (
     ReasonCode,
     TradingState,
 )
-from riskdesk.domain._market import BookLevel, MarketRules, MarketSnapshot
+from riskdesk.domain._market import BookLevel, MarketRules, MarketSnapshot, RulesFloats
 from riskdesk.domain._numbers import MAX_MAGNITUDE, Rounding, quantize_to_step, to_decimal
 
 __all__ = [
     "MAX_MAGNITUDE",
+    "AccountFigures",
     "AccountState",
     "Action",
     "Adjustment",
@@ -30,6 +38,7 @@ __all__ = [
     "ReasonCode",
     "Regime",
     "Rounding",
+    "RulesFloats",
     "Side",
     "Signal",
     "TradingState",

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
+from riskdesk.domain._memo import Memo
 from riskdesk.domain._numbers import to_decimal
 from riskdesk.errors import InvalidInputError
 
@@ -127,8 +129,79 @@ class Position:
             * self.side.sign
 
 
+class AccountFigures(NamedTuple):
+    """An account state's figures as floats, computed once (:attr:`AccountState.figures`).
+
+    Each figure is the float of the exact Decimal one: ``drawdown``, ``daily_pnl_pct`` and
+    ``weekly_pnl_pct`` equal the properties of the same names, and each position's notional
+    is its Decimal ``quantity x mark_price x contract_size`` turned into a float once, summed
+    in position order. Treat the mappings as read-only: an account computes them once and
+    hands the same object to every reader.
+
+    Parameters
+    ----------
+    equity, available, buying_power, margin_used
+        As on the account.
+    drawdown
+        Drawdown from the high-water mark as a positive fraction.
+    daily_pnl_pct, weekly_pnl_pct
+        Change since the start of the day and week, as fractions.
+    net
+        Sum of signed position notionals (long positive, short negative).
+    gross
+        Sum of absolute position notionals.
+    by_symbol
+        Signed notional per symbol.
+    margin_by_symbol
+        Initial margin per symbol (notional / the position's leverage).
+    by_strategy
+        Open positions per strategy name, upper-cased.
+    """
+
+    equity: float
+    available: float
+    buying_power: float
+    margin_used: float
+    drawdown: float
+    daily_pnl_pct: float
+    weekly_pnl_pct: float
+    net: float
+    gross: float
+    by_symbol: dict[str, float]
+    margin_by_symbol: dict[str, float]
+    by_strategy: dict[str, int]
+
+
+def _figures(a: AccountState) -> AccountFigures:
+    net = gross = 0.0
+    by_symbol: dict[str, float] = {}
+    margin_by_symbol: dict[str, float] = {}
+    by_strategy: dict[str, int] = {}
+    long = Side.LONG
+    for p in a.positions:
+        # Position.notional, spelled out: this loop runs once per account state.
+        n = float(p.quantity * p.mark_price * p.contract_size)  # type: ignore[operator]
+        signed = n if p.side is long else -n
+        net += signed
+        gross += n
+        sym = p.symbol
+        if sym in by_symbol:
+            by_symbol[sym] += signed
+            margin_by_symbol[sym] += n / float(p.leverage)
+        else:  # 0.0 + x, as the sums start from 0.0 (a -0.0 notional sums to 0.0)
+            by_symbol[sym] = 0.0 + signed
+            margin_by_symbol[sym] = 0.0 + n / float(p.leverage)
+        if p.strategy is not None:
+            key = p.strategy.upper()
+            by_strategy[key] = by_strategy.get(key, 0) + 1
+    assert a.buying_power is not None
+    return AccountFigures(float(a.equity), float(a.available), float(a.buying_power),
+                          float(a.margin_used), a.drawdown, a.daily_pnl_pct, a.weekly_pnl_pct,
+                          net, gross, by_symbol, margin_by_symbol, by_strategy)
+
+
 @dataclass(frozen=True, slots=True)
-class AccountState:
+class AccountState(Memo):
     """The account at decision time.
 
     Parameters
@@ -193,6 +266,23 @@ class AccountState:
             if not isinstance(p, Position):
                 raise InvalidInputError(f"account.positions[{i}]", p, "a Position")
         s(self, "positions", positions)
+        s(self, "_memo", None)
+
+    @property
+    def figures(self) -> AccountFigures:
+        """The account's figures and position sums as floats (:class:`AccountFigures`).
+
+        The account is immutable, so they are computed on the first call and kept on it:
+        every order decided against the same account state reads them for free.
+        """
+        try:
+            figures: AccountFigures | None = self._memo
+        except AttributeError:  # a copy made by pickle or copy arrives without the slot
+            figures = None
+        if figures is None:
+            figures = _figures(self)
+            object.__setattr__(self, "_memo", figures)
+        return figures
 
     @property
     def drawdown(self) -> float:

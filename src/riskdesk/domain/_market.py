@@ -2,19 +2,66 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
-from riskdesk.domain._numbers import Rounding, quantize_to_step, to_decimal
+from riskdesk.domain._memo import Memo
+from riskdesk.domain._numbers import MAX_MAGNITUDE, Rounding, quantize_to_step, to_decimal
 from riskdesk.errors import InvalidInputError
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
+#: Largest step count the float path of :meth:`MarketRules.quantize_qty_down` handles; far
+#: below 2**53, so a float count still resolves fractions of a step.
+_FAST_UNITS = float(2**50)
+#: Relative distance from a whole step count within which the float path defers to Decimal.
+#: The float quotient is within ~4e-16 (relative) of the exact one; this margin is 2,500 times
+#: wider.
+_FAST_TIE = 1e-12
+
+#: Largest quantity ``to_decimal`` accepts (``MAX_MAGNITUDE``), as a float.
+_MAX_QTY = float(MAX_MAGNITUDE)
+
+
+
+class RulesFloats(NamedTuple):
+    """A market's rules as floats, for inner math (:attr:`MarketRules.floats`).
+
+    Parameters
+    ----------
+    step, contract_size, max_leverage
+        As on the rules.
+    max_qty
+        As on the rules, ``inf`` when there is none.
+    """
+
+    step: float
+    contract_size: float
+    max_leverage: float
+    max_qty: float
+
+
+class _Quantizer(NamedTuple):
+    """What :meth:`MarketRules.quantize_qty_down` needs, worked out once per rules."""
+
+    step: float  # the step as a float
+    limit: float  # largest step count the float path handles
+    max_units: int  # max_qty in whole steps, -1 without one
+    at_max: Decimal  # what quantize_qty returns above max_qty
+    min_units: int  # min_qty in whole steps, rounded up
+    zero: Decimal  # zero on the step's exponent
+
+
+class _RulesMemo(NamedTuple):
+    floats: RulesFloats
+    quantizer: _Quantizer
 
 
 @dataclass(frozen=True, slots=True)
-class MarketRules:
+class MarketRules(Memo):
     """The exchange's trading rules for one symbol.
 
     Parameters
@@ -65,6 +112,7 @@ class MarketRules:
           to_decimal(self.max_leverage, "rules.max_leverage", allow_zero=False))
         if self.max_leverage < 1:
             raise InvalidInputError("rules.max_leverage", self.max_leverage, ">= 1")
+        s(self, "_memo", None)
 
     def quantize_price(self, price: Decimal | float | int | str,
                        mode: Rounding = Rounding.HALF_EVEN) -> Decimal:
@@ -120,6 +168,96 @@ class MarketRules:
         if price is not None and self.notional(q, price) < self.min_notional:
             return _ZERO.quantize(self.step)
         return q
+
+    def quantize_qty_down(self, qty: float) -> Decimal:
+        """``quantize_qty(qty, Rounding.DOWN)`` for a float, without the Decimal detour.
+
+        The float ``qty / step`` decides the step count whenever it lies clearly between two
+        whole counts: the exact quotient ``Decimal(repr(qty)) / step`` is then between the
+        same two counts, and the Decimal result is built from that count. The market's
+        ``max_qty`` and ``min_qty`` are compared as exact step counts. A quotient within a hair
+        of a whole count, zero, negative, huge or not a number, and any ``qty`` that is not a
+        ``float``, goes through :meth:`quantize_qty` itself, so the answer (or the error) is
+        always the same; ``tests/property/test_fast_paths.py`` checks the equality.
+
+        Parameters
+        ----------
+        qty
+            Quantity in contracts (or units for spot), >= 0.
+
+        Returns
+        -------
+        Decimal
+            The executable quantity, possibly zero, exactly as :meth:`quantize_qty` gives it.
+        """
+        memo: _RulesMemo | None
+        try:
+            memo = self._memo
+        except AttributeError:  # a copy made by pickle or copy arrives without the slot
+            memo = None
+        if memo is None:
+            memo = self._remember()
+        step_f, limit, max_units, at_max, min_units, zero = memo.quantizer
+        if type(qty) is float and qty <= _MAX_QTY:
+            u = qty / step_f
+            if 0.0 < u < limit:
+                n = int(u)
+                frac = u - n
+                tol = u * _FAST_TIE
+                if tol < frac < 1.0 - tol:
+                    if n > max_units >= 0:
+                        return at_max
+                    if n < min_units:
+                        return zero
+                    # An int times the step keeps the step's exponent, as quantize(step) does;
+                    # the count is small enough for the product to be exact.
+                    return self.step * n
+        return self.quantize_qty(qty, Rounding.DOWN)
+
+    @property
+    def floats(self) -> RulesFloats:
+        """The rules as floats (:class:`RulesFloats`), worked out once per rules object."""
+        memo: _RulesMemo | None
+        try:
+            memo = self._memo
+        except AttributeError:  # a copy made by pickle or copy arrives without the slot
+            memo = None
+        return (self._remember() if memo is None else memo).floats
+
+    def _remember(self) -> _RulesMemo:
+        floats = RulesFloats(float(self.step), float(self.contract_size),
+                             float(self.max_leverage),
+                             math.inf if self.max_qty is None else float(self.max_qty))
+        memo = _RulesMemo(floats, self._quantizer(floats.step))
+        object.__setattr__(self, "_memo", memo)
+        return memo
+
+    def _quantizer(self, step_f: float) -> _Quantizer:
+        # Built once per rules object, so it is kept cheap: exact integer ratios, no Fraction.
+        step = self.step
+        zero = _ZERO.quantize(step)
+        # Step count x coefficient within 26 digits: Decimal x int is exact in the default
+        # context.
+        limit = min(_FAST_UNITS, 10.0 ** (26 - len(step.as_tuple().digits)))
+        sn, sd = step.as_integer_ratio()
+        mn, md = self.min_qty.as_integer_ratio()
+        min_units = -((-mn * sd) // (md * sn))  # ceil(min_qty / step), exactly
+        if self.max_qty is None:
+            max_units, at_max = -1, zero
+        else:
+            xn, xd = self.max_qty.as_integer_ratio()
+            max_units = (xn * sd) // (xd * sn)  # floor(max_qty / step), exactly
+            # What quantize_qty returns for any quantity above max_qty.
+            try:
+                at_max = quantize_to_step(self.max_qty, step, Rounding.DOWN)
+            except InvalidOperation:
+                # max_qty on the step grid needs more digits than the context holds:
+                # quantize_qty raises for such a quantity, so every call goes through it.
+                limit = 0.0
+                at_max = zero
+            if at_max < self.min_qty:
+                at_max = zero
+        return _Quantizer(step_f, limit, max_units, at_max, min_units, zero)
 
     def notional(self, qty: Decimal, price: Decimal) -> Decimal:
         """Order value of ``qty`` contracts at ``price`` (qty x price x contract size)."""

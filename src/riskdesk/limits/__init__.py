@@ -6,7 +6,9 @@ pre-trade gates, opportunity cost and CVaR.
 Pure functions and small frozen value types; no I/O, time passed in. The desk
 (:class:`riskdesk.Desk`) composes them in a fixed order; the service calls the status
 functions directly. ``docs/desk.md`` describes each limit and ``docs/reason-codes.md`` every
-reason code.
+reason code. A few functions have a hot-path twin that gives the same answer as plain values
+(:func:`opener_cap_limits` for :func:`opener_caps`, :func:`opportunity_parts` for
+:func:`opportunity_cost`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from riskdesk.limits._capital_status import (
     capital_state,
     capital_status,
 )
-from riskdesk.limits._caps import EXHAUSTED, opener_caps
+from riskdesk.limits._caps import EXHAUSTED, OPENER_CAPS, opener_cap_limits, opener_caps
 from riskdesk.limits._cvar import historical_cvar
 from riskdesk.limits._drawdown import (
     BreakerState,
@@ -48,7 +50,13 @@ from riskdesk.limits._margin import (
     margin_zone,
     worst_first,
 )
-from riskdesk.limits._opportunity import OpportunityAction, OpportunityAdvice, opportunity_cost
+from riskdesk.limits._opportunity import (
+    OpportunityAction,
+    OpportunityAdvice,
+    opportunity_cost,
+    opportunity_parts,
+    worst_scored,
+)
 from riskdesk.limits._params import LimitParams
 from riskdesk.limits._profile import (
     ScalingStrategy,
@@ -68,6 +76,7 @@ from riskdesk.limits._trading_state import admits, effective_trading_state, seve
 
 __all__ = [
     "EXHAUSTED",
+    "OPENER_CAPS",
     "BreakerState",
     "CapitalState",
     "CapitalStatusLevel",
@@ -100,8 +109,10 @@ __all__ = [
     "max_positions_gate",
     "max_trades_per_day",
     "max_trades_per_day_array",
+    "opener_cap_limits",
     "opener_caps",
     "opportunity_cost",
+    "opportunity_parts",
     "phase_position_limit",
     "phase_position_limits",
     "price_band_gate",
@@ -120,4 +131,5 @@ __all__ = [
     "vix_position_multiplier",
     "vix_position_multipliers",
     "worst_first",
+    "worst_scored",
 ]

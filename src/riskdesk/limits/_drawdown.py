@@ -9,6 +9,7 @@ from typing import Any
 
 from riskdesk.config import Drawdown
 from riskdesk.domain import AccountState, ReasonCode
+from riskdesk.domain._memo import slot_setters
 from riskdesk.errors import InvalidInputError
 
 
@@ -180,6 +181,25 @@ class DrawdownStatus:
     entries_allowed: bool = True
     breaker_tripped_now: bool = False
 
+    def __init__(self, level: DrawdownLevel, drawdown: float, size_multiplier: float,
+                 leverage_reduction: float, force_min_leverage: bool, breaker: BreakerState,
+                 daily_pnl_pct: float, weekly_pnl_pct: float,
+                 reasons: tuple[ReasonCode, ...] = (), entries_allowed: bool = True,
+                 breaker_tripped_now: bool = False) -> None:
+        # Slots written directly (see riskdesk.domain._memo.slot_setters); the class stays
+        # frozen. Built once per account state and desk state.
+        _level(self, level)
+        _drawdown(self, drawdown)
+        _size_multiplier(self, size_multiplier)
+        _leverage_reduction(self, leverage_reduction)
+        _force_min_leverage(self, force_min_leverage)
+        _breaker(self, breaker)
+        _daily_pnl_pct(self, daily_pnl_pct)
+        _weekly_pnl_pct(self, weekly_pnl_pct)
+        _reasons(self, reasons)
+        _entries_allowed(self, entries_allowed)
+        _breaker_tripped_now(self, breaker_tripped_now)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"level": self.level.value, "drawdown": self.drawdown,
@@ -191,6 +211,11 @@ class DrawdownStatus:
                 "reasons": [r.value for r in self.reasons],
                 "entries_allowed": self.entries_allowed,
                 "breaker_tripped_now": self.breaker_tripped_now}
+
+
+(_level, _drawdown, _size_multiplier, _leverage_reduction, _force_min_leverage, _breaker,
+ _daily_pnl_pct, _weekly_pnl_pct, _reasons, _entries_allowed,
+ _breaker_tripped_now) = slot_setters(DrawdownStatus)
 
 
 def drawdown_level(drawdown: float, cfg: Drawdown) -> DrawdownLevel:
@@ -271,7 +296,8 @@ def drawdown_status(account: AccountState, breaker: BreakerState, now: datetime,
     _aware(now, "now")
     if now is None:
         raise InvalidInputError("now", now, "a timezone-aware datetime")
-    dd = max(0.0, account.drawdown)
+    figures = account.figures
+    dd = max(0.0, figures.drawdown)
     raw = drawdown_level(dd, cfg)
     level = raw
     mult = level_multiplier(raw, cfg)
@@ -297,8 +323,8 @@ def drawdown_status(account: AccountState, breaker: BreakerState, now: datetime,
     active = breaker.is_active(now)
     if active:
         reasons.append(ReasonCode.BREAKER_TRIPPED)
-    daily = account.daily_pnl_pct
-    weekly = account.weekly_pnl_pct
+    daily = figures.daily_pnl_pct
+    weekly = figures.weekly_pnl_pct
     if cfg.daily_loss_limit_pct is not None and daily <= -cfg.daily_loss_limit_pct:
         reasons.append(ReasonCode.DAILY_LOSS_LIMIT)
     if cfg.weekly_loss_limit_pct is not None and weekly <= -cfg.weekly_loss_limit_pct:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from riskdesk.domain import AccountState
+from riskdesk.domain._memo import slot_setters
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +50,43 @@ class Exposure:
     by_strategy: dict[str, int]
     drawdown: float
 
+    def __init__(self, equity: float, available: float, buying_power: float,
+                 margin_used: float, margin_used_pct: float, free_margin_pct: float,
+                 net: float, gross: float, by_symbol: dict[str, float],
+                 margin_by_symbol: dict[str, float], count: int, by_strategy: dict[str, int],
+                 drawdown: float) -> None:
+        # Slots written directly (the frozen dataclass __init__ goes through
+        # object.__setattr__ per field); built for every new account state.
+        _equity(self, equity)
+        _available(self, available)
+        _buying_power(self, buying_power)
+        _margin_used(self, margin_used)
+        _margin_used_pct(self, margin_used_pct)
+        _free_margin_pct(self, free_margin_pct)
+        _net(self, net)
+        _gross(self, gross)
+        _by_symbol(self, by_symbol)
+        _margin_by_symbol(self, margin_by_symbol)
+        _count(self, count)
+        _by_strategy(self, by_strategy)
+        _drawdown(self, drawdown)
+
     @property
     def net_delta_pct(self) -> float:
         """Net exposure as a fraction of equity (seed 003's ``net_delta_pct``)."""
         return self.net / self.equity
 
 
+(_equity, _available, _buying_power, _margin_used, _margin_used_pct, _free_margin_pct, _net,
+ _gross, _by_symbol, _margin_by_symbol, _count, _by_strategy, _drawdown) = slot_setters(Exposure)
+
+
 def exposure(account: AccountState) -> Exposure:
     """Sum an account's positions into an :class:`Exposure`.
 
-    Position notionals are taken at their mark price.
+    Position notionals are taken at their mark price. The figures come from
+    :attr:`AccountState.figures <riskdesk.domain.AccountState.figures>`, which the account
+    computes once; the mappings are shared with it and are read-only.
 
     Parameters
     ----------
@@ -70,24 +98,8 @@ def exposure(account: AccountState) -> Exposure:
     Exposure
         The figures.
     """
-    net = gross = 0.0
-    by_symbol: dict[str, float] = {}
-    margin_by_symbol: dict[str, float] = {}
-    by_strategy: dict[str, int] = {}
-    for p in account.positions:
-        n = float(p.notional)
-        signed = n if p.side.sign > 0 else -n
-        net += signed
-        gross += n
-        by_symbol[p.symbol] = by_symbol.get(p.symbol, 0.0) + signed
-        margin_by_symbol[p.symbol] = margin_by_symbol.get(p.symbol, 0.0) + n / float(p.leverage)
-        if p.strategy is not None:
-            key = p.strategy.upper()
-            by_strategy[key] = by_strategy.get(key, 0) + 1
-    equity = float(account.equity)
-    used = float(account.margin_used)
-    used_pct = used / equity
-    assert account.buying_power is not None
-    return Exposure(equity, float(account.available), float(account.buying_power), used,
-                    used_pct, min(1.0, max(0.0, 1.0 - used_pct)), net, gross, by_symbol,
-                    margin_by_symbol, len(by_symbol), by_strategy, max(0.0, account.drawdown))
+    f = account.figures
+    used_pct = f.margin_used / f.equity
+    return Exposure(f.equity, f.available, f.buying_power, f.margin_used, used_pct,
+                    min(1.0, max(0.0, 1.0 - used_pct)), f.net, f.gross, f.by_symbol,
+                    f.margin_by_symbol, len(f.by_symbol), f.by_strategy, max(0.0, f.drawdown))

@@ -49,8 +49,23 @@ class OpportunityAdvice:
                 "worst_score": self.worst_score, "note": self.note}
 
 
+def worst_scored(positions: Sequence[Position]) -> tuple[str | None, float | None]:
+    """The open position with the lowest score, as ``(symbol, score)``.
+
+    ``(None, None)`` when no position has a score; the first of equal scores wins.
+    """
+    worst_symbol: str | None = None
+    worst_score: float | None = None
+    for p in positions:
+        if p.score is not None and (worst_score is None or p.score < worst_score):
+            worst_symbol, worst_score = p.symbol, p.score
+    return worst_symbol, worst_score
+
+
 def opportunity_cost(new_score: float, positions: Sequence[Position], free_margin_pct: float,
-                     cfg: Opportunity) -> OpportunityAdvice:
+                     cfg: Opportunity, *,
+                     worst: tuple[str | None, float | None] | None = None
+                     ) -> OpportunityAdvice:
     """Seed 001's decision tree, in its order.
 
     1. ``new_score > worst position's score + replace_margin`` -> ENTER_AND_CLOSE_WORST;
@@ -73,6 +88,9 @@ def opportunity_cost(new_score: float, positions: Sequence[Position], free_margi
         Free margin as a fraction of equity, in [0, 1].
     cfg
         The ``opportunity`` section.
+    worst
+        :func:`worst_scored` of ``positions`` when the caller already has it (the desk keeps
+        it per account state); computed here when ``None``.
 
     Returns
     -------
@@ -87,33 +105,45 @@ def opportunity_cost(new_score: float, positions: Sequence[Position], free_margi
     >>> opportunity_cost(75.0, held, 0.6, Opportunity()).action.value
     'ENTER_AND_CLOSE_WORST'
     """
+    return OpportunityAdvice(*opportunity_parts(new_score, positions, free_margin_pct, cfg,
+                                                worst))
+
+
+def opportunity_parts(new_score: float, positions: Sequence[Position], free_margin_pct: float,
+                      cfg: Opportunity, worst: tuple[str | None, float | None] | None = None
+                      ) -> tuple[OpportunityAction, str | None, float | None, str]:
+    """:func:`opportunity_cost` as a plain tuple, for callers on a hot path.
+
+    Same arguments (``worst`` positional), same checks and the same answer, without
+    building an :class:`OpportunityAdvice`.
+
+    Returns
+    -------
+    tuple of (OpportunityAction, str or None, float or None, str)
+        ``(action, worst_symbol, worst_score, note)`` as in :class:`OpportunityAdvice`.
+    """
     if not -math.inf < new_score < math.inf:
         raise InvalidInputError("new_score", new_score, "a finite score")
     if not 0.0 <= free_margin_pct <= 1.0:
         raise InvalidInputError("free_margin_pct", free_margin_pct, "a fraction in [0, 1]")
     if not positions:
-        return OpportunityAdvice(OpportunityAction.ENTER, None, None,
-                                 "no open position to compare against")
-    worst_symbol: str | None = None
-    worst_score: float | None = None
-    for p in positions:
-        if p.score is not None and (worst_score is None or p.score < worst_score):
-            worst_symbol, worst_score = p.symbol, p.score
+        return (OpportunityAction.ENTER, None, None, "no open position to compare against")
+    worst_symbol, worst_score = worst_scored(positions) if worst is None else worst
     if worst_score is not None and new_score > worst_score + cfg.replace_margin:
-        return OpportunityAdvice(
+        return (
             OpportunityAction.ENTER_AND_CLOSE_WORST, worst_symbol, worst_score,
             f"score {new_score:g} > worst position {worst_symbol} {worst_score:g} + "
             f"{cfg.replace_margin:g}")
     if new_score > cfg.enter_score and free_margin_pct > cfg.enter_free_margin:
-        return OpportunityAdvice(
+        return (
             OpportunityAction.ENTER, worst_symbol, worst_score,
             f"score {new_score:g} > {cfg.enter_score:g} and free margin "
             f"{free_margin_pct:.0%} > {cfg.enter_free_margin:.0%}")
     if free_margin_pct < cfg.skip_free_margin:
-        return OpportunityAdvice(
+        return (
             OpportunityAction.SKIP, worst_symbol, worst_score,
             f"free margin {free_margin_pct:.0%} < {cfg.skip_free_margin:.0%}")
-    return OpportunityAdvice(
+    return (
         OpportunityAction.HOLD, worst_symbol, worst_score,
         f"score {new_score:g} does not beat the positions held"
         + ("" if worst_score is None else f" (worst {worst_symbol} {worst_score:g})")

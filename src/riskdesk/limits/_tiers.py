@@ -81,13 +81,18 @@ def tier_rooms(margin_by_symbol: Mapping[str, float], equity: float, available: 
     """
     members = tier_members(cfg) if members is None else members
     used: dict[str, float] = {}
+    default = cfg.default_tier
     for sym, m in margin_by_symbol.items():
-        name = members.get(sym, cfg.default_tier)
+        name = members.get(sym, default)
         used[name] = used.get(name, 0.0) + m
-    reserve = sum(t.target_pct for t in cfg.tiers.values() if t.reserve)
+    tiers = cfg.tiers
+    reserve = 0.0
+    for t in tiers.values():
+        if t.reserve:
+            reserve += t.target_pct
     free = available - reserve * equity
     out: dict[str, tuple[CapitalTier, float]] = {}
-    for name, tier in cfg.tiers.items():
+    for name, tier in tiers.items():
         if tier.reserve:
             out[name] = (tier, 0.0)
             continue

@@ -4,7 +4,8 @@ Base sizes: :func:`fixed_fraction_notional`, :func:`conviction_notional` (seed 0
 :func:`compute_size` (seed 000), :func:`kelly_binary` / :func:`kelly_mu_sigma` (seed 002),
 :func:`stop_distance_qty`, :func:`volatility_target_notional`. Adjustments:
 :func:`dd_haircut_factor`, :func:`kelly_adjustments` (seed 001), :func:`liquidity_advice`,
-:class:`SizingStabilizer`. Leverage: :func:`optimal_leverage`. Quantities:
+:class:`SizingStabilizer`. Leverage: :func:`optimal_leverage` (:func:`leverage_parts`, the
+same as a plain tuple, for hot paths). Quantities:
 :func:`fraction_to_qty`, :func:`notional_to_qty`. Account size: :func:`account_profile`.
 ``docs/sizing.md`` gives each formula, its parameters and its seed.
 """
@@ -23,7 +24,7 @@ from riskdesk.sizing._kelly import (
     kelly_binary,
     kelly_mu_sigma,
 )
-from riskdesk.sizing._leverage import LeverageAdvice, optimal_leverage
+from riskdesk.sizing._leverage import LeverageAdvice, leverage_parts, optimal_leverage
 from riskdesk.sizing._liquidity import LiquidityAdvice, liquidity_advice
 from riskdesk.sizing._profile import account_profile
 from riskdesk.sizing._qty import fraction_to_qty, notional_to_qty
@@ -51,6 +52,7 @@ __all__ = [
     "kelly_adjustments",
     "kelly_binary",
     "kelly_mu_sigma",
+    "leverage_parts",
     "liquidity_advice",
     "margin_required",
     "notional_to_qty",

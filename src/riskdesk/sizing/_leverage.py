@@ -35,20 +35,24 @@ def _clamp(raw: float, cfg: Leverage, min_leverage: float | None,
            max_leverage: float | None) -> tuple[float, str]:
     # NaN (0 x inf from absurd inputs) falls to the floor: never more leverage than allowed.
     lev = raw if raw == raw else 0.0
-    notes = []
+    note = ""
     if lev < cfg.min_leverage:
         lev = cfg.min_leverage
-        notes.append(f"raised to configured minimum {lev:g}x")
+        note = f"raised to configured minimum {lev:g}x"
     elif lev > cfg.max_leverage:
         lev = cfg.max_leverage
-        notes.append(f"lowered to configured maximum {lev:g}x")
+        note = f"lowered to configured maximum {lev:g}x"
     if min_leverage is not None and lev < min_leverage:
         lev = min_leverage
-        notes.append(f"raised to the range minimum {lev:g}x")
+        note = _then(note, f"raised to the range minimum {lev:g}x")
     if max_leverage is not None and lev > max_leverage:
         lev = max_leverage
-        notes.append(f"lowered to the range maximum {lev:g}x")
-    return lev, "; ".join(notes)
+        note = _then(note, f"lowered to the range maximum {lev:g}x")
+    return lev, note
+
+
+def _then(note: str, more: str) -> str:
+    return f"{note}; {more}" if note else more
 
 
 def optimal_leverage(*, atr_pct: float | None, spread_bps: float | None, depth: float | None,
@@ -107,6 +111,26 @@ def optimal_leverage(*, atr_pct: float | None, spread_bps: float | None, depth: 
     ...                  win_rate=0.5, regime="NEUTRAL", cfg=Leverage()).leverage
     10.0
     """
+    lev, raw, note, factors = leverage_parts(atr_pct, spread_bps, depth, equity, win_rate,
+                                             regime, cfg, min_leverage, max_leverage)
+    return LeverageAdvice(lev, raw, factors, note)
+
+
+def leverage_parts(atr_pct: float | None, spread_bps: float | None, depth: float | None,
+                   equity: float, win_rate: float | None, regime: str | None, cfg: Leverage,
+                   min_leverage: float | None = None, max_leverage: float | None = None,
+                   factors: bool = True
+                   ) -> tuple[float, float, str, tuple[tuple[str, float], ...]]:
+    """:func:`optimal_leverage` as a plain tuple, for callers on a hot path.
+
+    Same arguments (positional), same checks and the same figures, without building a
+    :class:`LeverageAdvice`; with ``factors=False`` the factor list comes back empty.
+
+    Returns
+    -------
+    tuple of (float, float, str, tuple)
+        ``(leverage, raw, note, factors)`` as in :class:`LeverageAdvice`.
+    """
     if not 0.0 < equity < INF:
         bad("equity", equity, "a finite number > 0")
     if min_leverage is not None and not 1.0 <= min_leverage < INF:
@@ -123,17 +147,17 @@ def optimal_leverage(*, atr_pct: float | None, spread_bps: float | None, depth: 
         if max_leverage is not None and lev > max_leverage:
             lev = max_leverage
             note = f"fixed leverage lowered to the range maximum {lev:g}x"
-        return LeverageAdvice(lev, cfg.fixed, (("fixed", cfg.fixed),), note)
+        return lev, cfg.fixed, note, (("fixed", cfg.fixed),) if factors else ()
     if not cfg.enabled:
         lev, note = _clamp(cfg.base, cfg, min_leverage, max_leverage)
-        return LeverageAdvice(lev, cfg.base, (("base", cfg.base),),
-                              "adaptive leverage disabled" + (f"; {note}" if note else ""))
+        return (lev, cfg.base, "adaptive leverage disabled" + (f"; {note}" if note else ""),
+                (("base", cfg.base),) if factors else ())
 
     if atr_pct is None:
         floor, note = _clamp(cfg.min_leverage, cfg, min_leverage, max_leverage)
-        return LeverageAdvice(floor, cfg.min_leverage, (("base", cfg.base),),
-                              "volatility unknown: lowest allowed leverage"
-                              + (f"; {note}" if note else ""))
+        return (floor, cfg.min_leverage,
+                "volatility unknown: lowest allowed leverage" + (f"; {note}" if note else ""),
+                (("base", cfg.base),) if factors else ())
     if not 0.0 < atr_pct < INF:
         bad("atr_pct", atr_pct, "a finite fraction > 0")
     vol = cfg.reference_atr_pct / atr_pct
@@ -164,8 +188,14 @@ def optimal_leverage(*, atr_pct: float | None, spread_bps: float | None, depth: 
     account = (cfg.reference_equity / equity) ** cfg.account_size_exponent
 
     raw = cfg.base * vol * spread * liquidity * record * reg * account
-    lev, note = _clamp(raw, cfg, min_leverage, max_leverage)
-    factors = (("base", cfg.base), ("volatility", vol), ("spread", spread),
-               ("liquidity", liquidity), ("win_rate", record), ("regime", reg),
-               ("account_size", account))
-    return LeverageAdvice(lev, raw, factors, note)
+    if (cfg.min_leverage <= raw <= cfg.max_leverage
+            and (min_leverage is None or raw >= min_leverage)
+            and (max_leverage is None or raw <= max_leverage)):
+        lev, note = raw, ""  # inside every range: _clamp would change nothing
+    else:
+        lev, note = _clamp(raw, cfg, min_leverage, max_leverage)
+    if not factors:
+        return lev, raw, note, ()
+    return lev, raw, note, (("base", cfg.base), ("volatility", vol), ("spread", spread),
+                            ("liquidity", liquidity), ("win_rate", record), ("regime", reg),
+                            ("account_size", account))
