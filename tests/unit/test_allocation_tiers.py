@@ -13,8 +13,12 @@ from riskdesk.allocation import (
     tier_budgets,
     tier_exposures,
     tier_for_symbol,
+    tier_members,
+    tier_rooms,
+    tiers_from_config,
 )
-from riskdesk.errors import InvalidInputError
+from riskdesk.config import CapitalTiers, RiskConfig
+from riskdesk.errors import ConfigError, InvalidInputError
 
 T0 = datetime(2024, 3, 1, 0, 0, tzinfo=UTC)
 ON_TARGET = {"CORE": 0.50, "GROWTH": 0.30, "OPPORTUNITY": 0.15}
@@ -28,7 +32,7 @@ def test_default_tiers_follow_seed_001() -> None:
     assert [t.name for t in DEFAULT_TIERS] == ["CORE", "GROWTH", "OPPORTUNITY", "RESERVE"]
     assert by_name["CORE"].target_pct == Decimal("0.50")
     assert (by_name["CORE"].min_leverage, by_name["CORE"].max_leverage) == (3.0, 5.0)
-    assert by_name["CORE"].symbols == frozenset({"BTC", "ETH"})
+    assert by_name["CORE"].symbols == frozenset({"BTCUSDT", "ETHUSDT"})
     assert by_name["GROWTH"].target_pct == Decimal("0.30")
     assert (by_name["GROWTH"].min_leverage, by_name["GROWTH"].max_leverage) == (5.0, 10.0)
     assert by_name["OPPORTUNITY"].target_pct == Decimal("0.15")
@@ -40,10 +44,14 @@ def test_default_tiers_follow_seed_001() -> None:
     assert check_tiers(DEFAULT_TIERS) == DEFAULT_TIERS
 
 
+def test_default_tiers_are_the_default_config_section() -> None:
+    assert tiers_from_config(CapitalTiers()) == DEFAULT_TIERS
+
+
 def test_float_targets_read_as_their_decimal_spelling() -> None:
     spec = TierSpec("X", 0.3, 1, 2, frozenset({"sol"}))  # type: ignore[arg-type]
     assert spec.target_pct == Decimal("0.3")
-    assert spec.symbols == frozenset({"SOL"})
+    assert spec.symbols == frozenset({"sol"})  # kept exactly as written
     assert spec.min_leverage == 1.0
 
 
@@ -60,6 +68,7 @@ def test_float_targets_read_as_their_decimal_spelling() -> None:
         ({"min_leverage": 6.0}, "tiers.T.min_leverage"),
         ({"symbols": "BTC"}, "tiers.T.symbols"),
         ({"symbols": frozenset({""})}, "tiers.T.symbols"),
+        ({"symbols": frozenset({" BTCUSDT"})}, "tiers.T.symbols"),
         ({"is_reserve": True, "symbols": frozenset({"BTC"})}, "tiers.T.symbols"),
         ({"is_reserve": 1}, "tiers.T.is_reserve"),
     ],
@@ -109,11 +118,28 @@ def test_clamp_leverage() -> None:
 
 @pytest.mark.parametrize(
     ("symbol", "tier"),
-    [("BTC", "CORE"), ("BTCUSDT", "CORE"), ("btc/usdt:usdt", "CORE"), ("ETH-PERP", "CORE"),
-     ("ETHUSDC", "CORE"), ("SOLUSDT", "GROWTH"), ("DOGE/USDT", "GROWTH")],
+    # Exact symbols only: another spelling or instrument of BTC is not CORE's BTCUSDT.
+    [("BTCUSDT", "CORE"), ("ETHUSDT", "CORE"), ("BTC", "GROWTH"), ("btcusdt", "GROWTH"),
+     ("BTC/USDT:USDT", "GROWTH"), ("ETH-PERP", "GROWTH"), ("ETHUSDC", "GROWTH"),
+     ("SOLUSDT", "GROWTH"), ("DOGE/USDT", "GROWTH")],
 )
 def test_tier_for_symbol(symbol: str, tier: str) -> None:
     assert tier_for_symbol(symbol, default="GROWTH").name == tier
+
+
+def test_every_spelling_a_tier_lists_belongs_to_it() -> None:
+    tiers = [_tier("CORE", "0.6", {"BTCUSDT", "BTC/USDT:USDT", "BTC-PERP"}), _tier("B", "0.4")]
+    for sym in ("BTCUSDT", "BTC/USDT:USDT", "BTC-PERP"):
+        assert tier_for_symbol(sym, tiers).name == "CORE"
+    assert tier_members(tiers) == {"BTCUSDT": "CORE", "BTC/USDT:USDT": "CORE",
+                                   "BTC-PERP": "CORE"}
+    assert tier_for_symbol("BTCUSDC", tiers, default="B").name == "B"
+
+
+def test_tier_members_indexes_the_listed_symbols() -> None:
+    assert tier_members() == {"BTCUSDT": "CORE", "ETHUSDT": "CORE"}
+    with pytest.raises(InvalidInputError):
+        tier_members([_tier("A", "0.5", {"X"}), _tier("B", "0.5", {"X"})])
 
 
 def test_unlisted_symbol_needs_a_default() -> None:
@@ -130,11 +156,15 @@ def test_unlisted_symbol_needs_a_default() -> None:
 
 def test_tier_exposures_sum_per_tier() -> None:
     used = tier_exposures(
-        {"BTCUSDT": Decimal("1000"), "ETHUSDT": Decimal("500"), "SOLUSDT": Decimal("250")},
+        {"BTCUSDT": Decimal("1000"), "ETHUSDT": Decimal("500"), "SOLUSDT": Decimal("250"),
+         "BTC-PERP": Decimal("70")},
         default="OPPORTUNITY",
     )
     assert used == {"CORE": Decimal("1500"), "GROWTH": Decimal("0"),
-                    "OPPORTUNITY": Decimal("250"), "RESERVE": Decimal("0")}
+                    "OPPORTUNITY": Decimal("320"), "RESERVE": Decimal("0")}
+    with pytest.raises(InvalidInputError) as info:
+        tier_exposures({"SOLUSDT": Decimal("1")})  # unlisted and no default
+    assert info.value.field == "symbol"
     with pytest.raises(InvalidInputError):
         tier_exposures({"BTCUSDT": Decimal("-1")})
     with pytest.raises(InvalidInputError):
@@ -266,3 +296,92 @@ def test_custom_threshold_and_tiers() -> None:
     assert rebalance_due({"A": 0.55, "B": 0.45}, T0, T0, tiers).cadence == "weekly"
     with pytest.raises(InvalidInputError):
         rebalance_due({"A": 0.55, "B": 0.45}, T0, T0, tiers, threshold=-1)
+
+
+def test_never_rebalanced_tiers_are_due_now() -> None:
+    check = rebalance_due(ON_TARGET, None, T0)
+    assert check.due
+    assert check.cadence == "weekly"
+    assert check.next_due == T0
+    off = rebalance_due({"CORE": 0.30, "GROWTH": 0.30, "OPPORTUNITY": 0.15}, None, T0)
+    assert (off.due, off.cadence) == (True, "daily")
+    with pytest.raises(InvalidInputError) as info:
+        rebalance_due(ON_TARGET, None, datetime(2024, 3, 1))
+    assert info.value.field == "now"
+
+
+# --- the free balance and the float twin ------------------------------------------------------
+
+
+def test_available_balance_also_keeps_the_reserve_free() -> None:
+    # 10,000 equity, 2,000 committed, but only 6,000 free (margin held elsewhere): 6,000 - 500
+    budgets = tier_budgets(Decimal("10000"), {"CORE": Decimal("2000")},
+                           available=Decimal("6000"))
+    assert budgets["CORE"].remaining == Decimal("3000")  # its own headroom binds first
+    assert budgets["GROWTH"].remaining == Decimal("3000")
+    assert budgets["OPPORTUNITY"].remaining == Decimal("1500")
+    tight = tier_budgets(Decimal("10000"), {"CORE": Decimal("2000")}, available=Decimal("2100"))
+    assert tight["CORE"].remaining == Decimal("1600")  # 2,100 - 500 of reserve
+    assert tight["GROWTH"].remaining == Decimal("1600")
+    broke = tier_budgets(Decimal("10000"), {}, available=Decimal("300"))
+    assert all(b.remaining == 0 for b in broke.values())
+    with pytest.raises(InvalidInputError) as info:
+        tier_budgets(Decimal("10000"), {}, available=300.0)  # type: ignore[arg-type]
+    assert info.value.field == "available"
+
+
+@pytest.mark.parametrize(
+    ("equity", "used", "available"),
+    [("10000", {}, None), ("10000", {"CORE": "4200", "GROWTH": "3500"}, None),
+     ("10000", {"CORE": "3000", "GROWTH": "4000", "OPPORTUNITY": "2400"}, None),
+     ("10000", {"CORE": "2000"}, "2100"), ("10000", {}, "300"), ("2500.5", {"GROWTH": "1"}, "0")],
+)
+def test_tier_rooms_are_the_float_twin_of_tier_budgets(equity: str, used: dict[str, str],
+                                                       available: str | None) -> None:
+    exact = tier_budgets(Decimal(equity), {k: Decimal(v) for k, v in used.items()},
+                         available=None if available is None else Decimal(available))
+    rooms = tier_rooms(float(equity), {k: float(v) for k, v in used.items()}, DEFAULT_TIERS,
+                       available=None if available is None else float(available))
+    assert list(rooms) == list(exact)
+    for name, budget in exact.items():
+        assert rooms[name] == pytest.approx(float(budget.remaining), abs=1e-9)
+
+
+# --- from the configuration ------------------------------------------------------------------
+
+
+def test_tiers_from_a_preset_keep_its_order_symbols_and_targets() -> None:
+    ct = RiskConfig.preset("crypto-capital-manager", env={}).capital_tiers
+    specs = tiers_from_config(ct)
+    assert [t.name for t in specs] == list(ct.tiers)
+    growth = specs[1]
+    assert growth.symbols == frozenset({"BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT"})
+    assert (growth.target_pct, growth.min_leverage, growth.max_leverage) == (
+        Decimal("0.3"), 5.0, 10.0)
+    assert specs[2].target_pct == Decimal("0.15")
+    assert specs[3].is_reserve
+    assert tier_for_symbol("SOLUSDT", specs, default=ct.default_tier).name == "GROWTH"
+    assert tier_for_symbol("DOGEUSDT", specs, default=ct.default_tier).name == "OPPORTUNITY"
+
+
+@pytest.mark.parametrize(
+    ("update", "key"),
+    [({"tiers": {"A": {"target_pct": 0.5, "symbols": ["X"]},
+                 "B": {"target_pct": 0.5, "symbols": ["X"]}}, "default_tier": "A"},
+      "capital_tiers.tiers.B.symbols"),
+     ({"tiers": {"A": {"target_pct": 0.9}, "R": {"target_pct": 0.1, "reserve": True,
+                                                   "symbols": ["X"]}}, "default_tier": "A"},
+      "capital_tiers.tiers.R.symbols"),
+     ({"tiers": {"A": {"target_pct": 0.9}, "R": {"target_pct": 0.1, "reserve": True}},
+       "default_tier": "R"}, "capital_tiers.default_tier"),
+     ({"tiers": {"A": {"target_pct": 0.8}, "R": {"target_pct": 0.1, "reserve": True},
+                 "S": {"target_pct": 0.1, "reserve": True}}, "default_tier": "A"},
+      "capital_tiers.tiers")],
+)
+def test_incoherent_configured_tiers_are_a_config_error(update: dict[str, object],
+                                                        key: str) -> None:
+    section = CapitalTiers.model_validate(update)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        tiers_from_config(section)
+    with pytest.raises(InvalidInputError):
+        tiers_from_config({"tiers": {}})  # type: ignore[arg-type]

@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linprog
 
 from riskdesk.allocation._validate import FloatArray
 
@@ -312,6 +311,9 @@ def _lp_multipliers(
     add(zero, 1.0, -ones, g)
     if not rows:
         return 0.0, 0.0, 0.0
+    # Imported here: the desk imports allocation's tiers and must not pay for SciPy at startup.
+    from scipy.optimize import linprog
+
     res = linprog(
         c=np.array([0.0, 0.0, 1.0]),
         A_ub=np.vstack(rows),

@@ -1,23 +1,21 @@
-"""Capital tiers (seed 001): CORE / GROWTH / OPPORTUNITY / RESERVE buckets of equity."""
+"""Capital tiers (seed 001): CORE / GROWTH / OPPORTUNITY / RESERVE buckets of equity.
+
+The one implementation of tier membership and budgets: the desk's tier cap
+(:mod:`riskdesk.limits`), the service's multi-tier view and :func:`rebalance_due` all read
+the tiers through this module. A symbol belongs to the tier that lists it *exactly* (the
+exchange's own spelling, case included), else to the default tier the caller names.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from decimal import Decimal
-from types import MappingProxyType
-from typing import Literal
 
 from riskdesk.errors import InvalidInputError
 
-Cadence = Literal["daily", "weekly"]
-
 _SUM_TOL = Decimal("1e-9")
-_QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "USD", "PERP")
-_DAY = timedelta(days=1)
-_WEEK = timedelta(days=7)
 
 
 def _as_decimal(value: object, field_name: str) -> Decimal:
@@ -63,8 +61,9 @@ class TierSpec:
     min_leverage, max_leverage
         Leverage range for positions of this tier, ``0 < min_leverage <= max_leverage``.
     symbols
-        Symbols (or base assets such as ``"BTC"``) that belong to the tier, matched
-        case-insensitively. May be empty for a tier that only receives symbols by default.
+        Exchange symbols that belong to the tier, exactly as the market rules and positions
+        spell them (``"BTCUSDT"`` and ``"BTC/USDT:USDT"`` are two instruments; list both to
+        put both in the tier). May be empty for a tier that only receives symbols by default.
     is_reserve
         The reserve tier is never allocated: it holds no symbols and has no budget.
 
@@ -80,6 +79,8 @@ class TierSpec:
     max_leverage: float
     symbols: frozenset[str] = field(default_factory=frozenset)
     is_reserve: bool = False
+    #: ``float(target_pct)``, kept for :func:`tier_rooms`.
+    share: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -89,6 +90,7 @@ class TierSpec:
         if not Decimal(0) <= pct <= Decimal(1):
             raise InvalidInputError(f"{where}.target_pct", self.target_pct, "a share in [0, 1]")
         object.__setattr__(self, "target_pct", pct)
+        object.__setattr__(self, "share", float(pct))
         lo, hi = self.min_leverage, self.max_leverage
         for key, val in (("min_leverage", lo), ("max_leverage", hi)):
             if (
@@ -107,9 +109,10 @@ class TierSpec:
             raise InvalidInputError(f"{where}.symbols", raw, "a set of symbol strings")
         symbols = []
         for sym in raw:
-            if not isinstance(sym, str) or not sym.strip():
-                raise InvalidInputError(f"{where}.symbols", sym, "non-empty symbol strings")
-            symbols.append(sym.strip().upper())
+            if not isinstance(sym, str) or not sym.strip() or sym != sym.strip():
+                raise InvalidInputError(f"{where}.symbols", sym,
+                                        "non-empty symbol strings without surrounding spaces")
+            symbols.append(sym)
         object.__setattr__(self, "symbols", frozenset(symbols))
         if not isinstance(self.is_reserve, bool):
             raise InvalidInputError(f"{where}.is_reserve", self.is_reserve, "True or False")
@@ -145,13 +148,14 @@ class TierSpec:
 
 
 DEFAULT_TIERS: tuple[TierSpec, ...] = (
-    TierSpec("CORE", Decimal("0.50"), 3.0, 5.0, frozenset({"BTC", "ETH"})),
+    TierSpec("CORE", Decimal("0.50"), 3.0, 5.0, frozenset({"BTCUSDT", "ETHUSDT"})),
     TierSpec("GROWTH", Decimal("0.30"), 5.0, 10.0),
     TierSpec("OPPORTUNITY", Decimal("0.15"), 3.0, 8.0),
     TierSpec("RESERVE", Decimal("0.05"), 1.0, 1.0, is_reserve=True),
 )
-"""Seed 001's tiers: CORE 50% (BTC, ETH; 3-5x), GROWTH 30% (5-10x), OPPORTUNITY 15% (3-8x),
-RESERVE 5% (always free)."""
+"""Seed 001's tiers: CORE 50% (BTCUSDT, ETHUSDT; 3-5x), GROWTH 30% (5-10x), OPPORTUNITY 15%
+(3-8x), RESERVE 5% (always free). The same table as the default ``capital_tiers`` section
+(:func:`tiers_from_config` of it)."""
 
 
 def check_tiers(tiers: Sequence[TierSpec]) -> tuple[TierSpec, ...]:
@@ -195,15 +199,29 @@ def check_tiers(tiers: Sequence[TierSpec]) -> tuple[TierSpec, ...]:
     return out
 
 
-def _base_asset(symbol: str) -> str:
-    s = symbol.strip().upper()
-    for sep in "/:-_":
-        if sep in s:
-            return s.split(sep, 1)[0]
-    for quote in _QUOTES:
-        if s.endswith(quote) and len(s) > len(quote):
-            return s[: -len(quote)]
-    return s
+def tier_members(tiers: Sequence[TierSpec] = DEFAULT_TIERS) -> dict[str, str]:
+    """The membership index: tier name by listed symbol.
+
+    This is the whole membership rule: a symbol belongs to the tier whose ``symbols`` contain
+    it exactly, and a symbol no tier lists belongs to the caller's default tier (see
+    :func:`tier_for_symbol`). The desk builds the index once and looks symbols up in it.
+
+    Parameters
+    ----------
+    tiers
+        The tiers.
+
+    Returns
+    -------
+    dict of str to str
+        Tier name by symbol, for every listed symbol.
+
+    Raises
+    ------
+    InvalidInputError
+        If the tiers are incoherent (see :func:`check_tiers`).
+    """
+    return {sym: t.name for t in check_tiers(tiers) for sym in t.symbols}
 
 
 def tier_for_symbol(
@@ -214,8 +232,8 @@ def tier_for_symbol(
 ) -> TierSpec:
     """The tier a symbol belongs to.
 
-    A tier matches when its ``symbols`` contain the symbol itself or its base asset
-    (``"BTC/USDT:USDT"``, ``"BTC-PERP"`` and ``"BTCUSDT"`` all have base ``"BTC"``).
+    A tier matches when its ``symbols`` contain the symbol exactly (no base-asset guessing:
+    ``"BTC/USDT:USDT"`` is not ``"BTCUSDT"``); see :func:`tier_members`.
 
     Parameters
     ----------
@@ -240,10 +258,8 @@ def tier_for_symbol(
     specs = check_tiers(tiers)
     if not isinstance(symbol, str) or not symbol.strip():
         raise InvalidInputError("symbol", symbol, "a non-empty symbol string")
-    full = symbol.strip().upper()
-    base = _base_asset(symbol)
     for t in specs:
-        if full in t.symbols or base in t.symbols:
+        if symbol in t.symbols:
             return t
     if default is None:
         raise InvalidInputError("symbol", symbol, "a symbol listed in a tier (or a default tier)")
@@ -284,12 +300,16 @@ def tier_exposures(
         On an amount that is not a non-negative ``Decimal``, or an unassignable symbol.
     """
     specs = check_tiers(tiers)
+    members = tier_members(specs)
     out = {t.name: Decimal(0) for t in specs}
     for sym, amount in exposures_by_symbol.items():
         value = _as_money(amount, f"exposures_by_symbol.{sym}")
         if value < 0:
             raise InvalidInputError(f"exposures_by_symbol.{sym}", amount, "an amount >= 0")
-        out[tier_for_symbol(sym, specs, default=default).name] += value
+        name = members.get(sym)
+        if name is None:
+            name = tier_for_symbol(sym, specs, default=default).name
+        out[name] += value
     return out
 
 
@@ -324,6 +344,8 @@ def tier_budgets(
     equity: Decimal,
     exposures_by_tier: Mapping[str, Decimal],
     tiers: Sequence[TierSpec] = DEFAULT_TIERS,
+    *,
+    available: Decimal | None = None,
 ) -> dict[str, TierBudget]:
     """Remaining capital budget of every tier.
 
@@ -337,21 +359,30 @@ def tier_budgets(
         are absent count as zero.
     tiers
         The tiers.
+    available
+        The account's free balance, when known. The equity left once the reserve and every
+        tier's usage are set aside is then also limited to ``available - equity *
+        reserve_pct``: the free balance never drops below the reserve either (it can be
+        smaller than ``equity - total_used`` when margin is held outside the tiers' positions).
 
     Returns
     -------
     dict
         Tier name to :class:`TierBudget`. For a non-reserve tier,
-        ``remaining = max(0, min(target - used, equity * (1 - reserve_pct) - total_used))``:
-        a tier never eats into the reserve, even when other tiers have overrun their targets.
+        ``remaining = max(0, min(target - used, free))`` with
+        ``free = equity * (1 - reserve_pct) - total_used`` (and at most
+        ``available - equity * reserve_pct``): a tier never eats into the reserve, even when
+        other tiers have overrun their targets.
 
     Raises
     ------
     InvalidInputError
-        If equity is not positive, an amount is not a non-negative ``Decimal``, a tier name is
-        unknown, or the reserve reports usage (it is never allocated).
+        If equity is not positive, an amount is not a non-negative ``Decimal``, ``available``
+        is not a finite ``Decimal``, a tier name is unknown, or the reserve reports usage (it
+        is never allocated).
     """
     specs = check_tiers(tiers)
+    free_balance = None if available is None else _as_money(available, "available")
     eq = _as_money(equity, "equity")
     if eq <= 0:
         raise InvalidInputError("equity", equity, "a positive Decimal amount")
@@ -369,6 +400,8 @@ def tier_budgets(
         used[name] = value
     reserve_pct = sum((t.target_pct for t in specs if t.is_reserve), Decimal(0))
     free = eq * (1 - reserve_pct) - sum(used.values(), Decimal(0))
+    if free_balance is not None:
+        free = min(free, free_balance - eq * reserve_pct)
     out: dict[str, TierBudget] = {}
     for t in specs:
         target = eq * t.target_pct
@@ -380,113 +413,56 @@ def tier_budgets(
     return out
 
 
-@dataclass(frozen=True)
-class RebalanceCheck:
-    """Whether the tiers are due for rebalancing.
-
-    Parameters
-    ----------
-    due
-        ``now - last_rebalance`` has reached the cadence's period.
-    cadence
-        ``"daily"`` when some tier deviates from its target by more than the threshold
-        (relative), ``"weekly"`` otherwise.
-    deviations
-        Relative deviation ``|share - target| / target`` per non-reserve tier (read-only).
-    next_due
-        ``last_rebalance`` plus the cadence's period.
-    """
-
-    due: bool
-    cadence: Cadence
-    deviations: Mapping[str, float]
-    next_due: datetime
-
-
-def _aware(value: object, field_name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidInputError(field_name, value, "a datetime")
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise InvalidInputError(field_name, value, "a timezone-aware datetime")
-    return value
-
-
-def rebalance_due(
-    weights_now: Mapping[str, float | Decimal],
-    last_rebalance: datetime,
-    now: datetime,
-    tiers: Sequence[TierSpec] = DEFAULT_TIERS,
+def tier_rooms(
+    equity: float,
+    used_by_tier: Mapping[str, float],
+    tiers: Sequence[TierSpec],
     *,
-    threshold: float = 0.20,
-) -> RebalanceCheck:
-    """Rebalancing schedule of seed 001: daily if a tier deviates > 20%, weekly otherwise.
+    available: float | None = None,
+) -> dict[str, float]:
+    """:func:`tier_budgets`' ``remaining`` in floats: the desk's hot-path twin.
+
+    The same formula in the same order, on floats, without the checks: ``tiers`` must come
+    from :func:`check_tiers` or :func:`~riskdesk.allocation.tiers_from_config`, and the
+    amounts must be finite (the desk's exposure figures are). Usage reported against the
+    reserve is ignored here (the checked tiers never route a symbol to it).
+    ``tests/property/test_tier_properties.py`` checks it against :func:`tier_budgets`.
 
     Parameters
     ----------
-    weights_now
-        Current share of equity committed to each tier (``0.42`` is 42%). Every non-reserve
-        tier must be present; a reserve entry, if given, must be zero.
-    last_rebalance
-        When the tiers were last rebalanced (timezone-aware).
-    now
-        The current time (timezone-aware), passed in by the caller.
+    equity
+        Account equity, > 0.
+    used_by_tier
+        Capital each tier commits (margin, or notional when unleveraged); absent tiers are 0.
     tiers
-        The tiers.
-    threshold
-        Relative deviation above which the cadence becomes daily (0.20 = 20% of the target,
-        so a 50% tier triggers below 40% or above 60%).
+        Checked tiers.
+    available
+        The free balance, as in :func:`tier_budgets`.
 
     Returns
     -------
-    RebalanceCheck
-        The decision, the cadence, the per-tier deviations and the next due time.
-
-    Raises
-    ------
-    InvalidInputError
-        On naive datetimes, ``now`` before ``last_rebalance``, missing or unknown tiers,
-        shares that are negative or not finite, or a non-zero reserve share.
+    dict of str to float
+        Remaining budget by tier name, >= 0; 0 for the reserve.
     """
-    specs = check_tiers(tiers)
-    last = _aware(last_rebalance, "last_rebalance")
-    current = _aware(now, "now")
-    if current < last:
-        raise InvalidInputError("now", now, f"a time at or after last_rebalance ({last})")
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not (
-        math.isfinite(threshold) and threshold >= 0
-    ):
-        raise InvalidInputError("threshold", threshold, "a finite number >= 0")
-    by_name = {t.name: t for t in specs}
-    for name in weights_now:
-        if name not in by_name:
-            raise InvalidInputError("weights_now", name, f"one of {list(by_name)}")
-    deviations: dict[str, float] = {}
-    for t in specs:
-        raw = weights_now.get(t.name)
+    get = used_by_tier.get
+    reserve = total = 0.0
+    for t in tiers:
         if t.is_reserve:
-            if raw is not None and float(raw) != 0.0:
-                raise InvalidInputError(
-                    f"weights_now.{t.name}", raw, "0: the reserve is never allocated")
-            continue
-        if raw is None:
-            raise InvalidInputError("weights_now", t.name, "a share for every non-reserve tier")
-        if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
-            raise InvalidInputError(f"weights_now.{t.name}", raw, "a number")
-        share = float(raw)
-        if not math.isfinite(share) or share < 0:
-            raise InvalidInputError(f"weights_now.{t.name}", raw, "a finite share >= 0")
-        target = float(t.target_pct)
-        if target == 0.0:
-            deviations[t.name] = 0.0 if share == 0.0 else math.inf
+            reserve += t.share
         else:
-            deviations[t.name] = abs(share - target) / target
-    cadence: Cadence = (
-        "daily" if any(d > threshold for d in deviations.values()) else "weekly"
-    )
-    period = _DAY if cadence == "daily" else _WEEK
-    return RebalanceCheck(
-        due=current - last >= period,
-        cadence=cadence,
-        deviations=MappingProxyType(deviations),
-        next_due=last + period,
-    )
+            total += get(t.name, 0.0)
+    free = equity * (1.0 - reserve) - total
+    if available is not None:
+        balance = available - equity * reserve
+        if balance < free:
+            free = balance
+    out: dict[str, float] = {}
+    for t in tiers:
+        if t.is_reserve:
+            out[t.name] = 0.0
+        else:
+            room = equity * t.share - get(t.name, 0.0)
+            if free < room:
+                room = free
+            out[t.name] = room if room > 0.0 else 0.0
+    return out

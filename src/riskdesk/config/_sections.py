@@ -32,6 +32,11 @@ class PositionSizing(Section):
     ``conviction`` (seed 003's score tiers), ``capital_scaling`` (seed 000's
     ``|weight| x equity x capital_utilization_factor``), ``kelly`` (seed 001/002),
     ``stop_risk`` (risk amount over stop distance) or ``volatility_target``.
+
+    ``risk_parity_max_multiplier`` caps the desk's ``RISK_PARITY`` adjustment (target weight x
+    number of weighted symbols, when the caller passes allocation weights): at 1.0 an
+    allocation can only shrink an order, above it an overweight symbol may grow up to that
+    factor.
     """
 
     method: Literal["fixed_fraction", "conviction", "capital_scaling", "kelly", "stop_risk",
@@ -49,6 +54,7 @@ class PositionSizing(Section):
     min_shares: NonNegative = 0.0
     atr_stop_multiple: Positive = 2.0
     target_volatility: PositiveFraction = 0.01
+    risk_parity_max_multiplier: Annotated[float, Field(ge=1.0, le=10.0)] = 1.0
 
     @model_validator(mode="after")
     def _trade_size_order(self) -> PositionSizing:

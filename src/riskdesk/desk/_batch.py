@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,7 +32,6 @@ from riskdesk.limits import (
     drawdown_status,
     effective_trading_state,
     margin_zone,
-    tier_rooms,
     vix_position_multipliers,
 )
 from riskdesk.sizing import dd_haircut_factor, heat_multiplier
@@ -43,6 +43,7 @@ from ._params import AccountView, DeskParams
 from ._pipeline import recommend as scalar_recommend
 from ._pipeline import state_after
 from ._state import DeskState
+from ._weights import AllocationWeights
 
 if TYPE_CHECKING:
     from ._desk import Desk
@@ -63,8 +64,9 @@ _BASE_CODE = {
     "stop_risk": ReasonCode.STOP_RISK}
 
 
-def recommend_batch(desk: Desk, view: AccountView, b: BatchInput, now: datetime) -> BatchDecisions:
-    """Decide every row of ``b`` (see the module docstring)."""
+def recommend_batch(desk: Desk, view: AccountView, b: BatchInput, now: datetime,
+                    weights: AllocationWeights | None = None) -> BatchDecisions:
+    """Decide every row of ``b`` (see the module docstring), with the caller's weights."""
     p: DeskParams = desk._params
     state0: DeskState = desk._state
     stab = desk._stabilizer
@@ -144,14 +146,14 @@ def recommend_batch(desk: Desk, view: AccountView, b: BatchInput, now: datetime)
 
     if dd is not None and bool((reason < 0).any()):
         _decide_rows(p, view, b, dd, reason, action, lev_out, binding, units, side, scalar,
-                     tcode)
+                     tcode, weights)
 
     # Rows for the scalar pipeline, and the figures of every row.
     srows = np.flatnonzero(scalar)
     exact: dict[int, Decision] = {}
     for i in srows.tolist():
         sig, mkt = b.row_objects(i)
-        out = scalar_recommend(p, state0, stab, sig, view, mkt, now)
+        out = scalar_recommend(p, state0, stab, sig, view, mkt, now, weights=weights)
         d = out.decision
         exact[i] = d
         action[i] = _A[d.action]
@@ -177,7 +179,7 @@ def recommend_batch(desk: Desk, view: AccountView, b: BatchInput, now: datetime)
         if d is not None:
             return d
         sig, mkt = b.row_objects(i)
-        return scalar_recommend(p, state0, None, sig, view, mkt, now).decision
+        return scalar_recommend(p, state0, None, sig, view, mkt, now, weights=weights).decision
 
     return BatchDecisions(action, units, quantity, notional, margin, lev_out, binding, reason,
                           tuple(table), srows.astype(np.int64), rebuild)
@@ -185,7 +187,8 @@ def recommend_batch(desk: Desk, view: AccountView, b: BatchInput, now: datetime)
 
 def _decide_rows(p: DeskParams, view: AccountView, b: BatchInput, dd: DrawdownStatus,
                  reason: I16, action: I16, lev_out: I64, binding: I16, units: I64, side: F64,
-                 scalar: B, tcode: Callable[[tuple[ReasonCode, ...]], int]) -> None:
+                 scalar: B, tcode: Callable[[tuple[ReasonCode, ...]], int],
+                 weights: AllocationWeights | None) -> None:
     """Steps 3-10 for the rows still going, in place."""
     cfg = p.cfg
     lp = p.lp
@@ -207,10 +210,9 @@ def _decide_rows(p: DeskParams, view: AccountView, b: BatchInput, dd: DrawdownSt
     lo = np.full(n, np.nan if lo_s is None else lo_s)
     tier_room = None
     if p.tiers_enabled:
-        ct = cfg.capital_tiers
-        rooms_by = tier_rooms(ex.margin_by_symbol, eq, ex.available, ct, p.tier_members)
-        members = p.tier_members
-        default = ct.default_tier
+        rooms_by = view.tiers
+        members = view.members
+        default = p.default_tier
         names = list(rooms_by)
         pos = {name: k for k, name in enumerate(names)}
         idx = lookup(b, {sym: pos[name] for sym, name in members.items()}, pos[default],
@@ -354,6 +356,12 @@ def _decide_rows(p: DeskParams, view: AccountView, b: BatchInput, dd: DrawdownSt
         size = np.where(has_vix, size * vm, size)
         zeroed(ReasonCode.VIX)
         bind[has_vix & (vm != 1.0)] = -1
+    if weights is not None:
+        rp = np.fromiter(map(weights.multipliers.get, b.symbols, repeat(0.0, n)),
+                         dtype=np.float64, count=n)
+        size = size * rp
+        zeroed(ReasonCode.RISK_PARITY)
+        bind[rp != 1.0] = -1
     going = reason < 0
     for code in np.unique(zero_by[going & (zero_by >= 0)]).tolist():
         first_open(reason, going & (zero_by == code), tcode((CODES[code],)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
 from riskdesk.config import RiskConfig
@@ -29,7 +30,6 @@ from riskdesk.limits import (
     margin_status,
     margin_zone,
     scaling_strategy,
-    tier_margin_room,
 )
 from riskdesk.limits import MarginZone as _Zone
 from riskdesk.sizing import LeverageAdvice, SizingStabilizer, optimal_leverage
@@ -38,6 +38,7 @@ from ._params import AccountView, DeskParams
 from ._pipeline import depth_of
 from ._pipeline import recommend as _recommend
 from ._state import DeskState
+from ._weights import AllocationWeights, WeightsCache
 
 if TYPE_CHECKING:
     from riskdesk.planning import Plan
@@ -73,6 +74,12 @@ class Desk:
         A callable returning the current timezone-aware time, used when a method is called
         without ``now``. Without a clock every call must pass ``now``.
 
+    Raises
+    ------
+    ConfigError
+        When capital tiers are on and their section cannot be read as allocation's tiers (a
+        symbol in two tiers, a reserve listing symbols or named as ``default_tier``).
+
     Notes
     -----
     The desk does no I/O. :meth:`recommend` may trip the circuit breaker or move the drawdown
@@ -94,7 +101,8 @@ class Desk:
     ('ENTER', Decimal('0.00030'), Decimal('15.00000'))
     """
 
-    __slots__ = ("_clock", "_config", "_params", "_stabilizer", "_state", "_view")
+    __slots__ = ("_clock", "_config", "_params", "_plan_weights", "_stabilizer", "_state",
+                 "_view", "_weights")
 
     def __init__(self, config: RiskConfig, *, state: DeskState | None = None,
                  clock: Clock | None = None) -> None:
@@ -110,6 +118,8 @@ class Desk:
         self._stabilizer = SizingStabilizer.from_config(config.kelly.stabilizer) \
             if config.kelly.stabilizer.enabled else None
         self._view: AccountView | None = None
+        self._weights = WeightsCache()
+        self._plan_weights: AllocationWeights | None = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -139,10 +149,16 @@ class Desk:
             self._view = view
         return view
 
+    def _checked_weights(self, weights: Mapping[str, float] | None) -> AllocationWeights | None:
+        if weights is None:
+            return None
+        return self._weights.get(weights, self._params.risk_parity_max)
+
     # ------------------------------------------------------------------ decisions
     def recommend(self, signal: Signal, account: AccountState, market: MarketSnapshot, *,
                   now: datetime | None = None,
-                  returns: Sequence[float] | None = None) -> Decision:
+                  returns: Sequence[float] | None = None,
+                  weights: Mapping[str, float] | None = None) -> Decision:
         """Decide one order: size, leverage, caps, gates, quantization, execution.
 
         Parameters
@@ -160,6 +176,13 @@ class Desk:
         returns
             Historical returns of the symbol, for the CVaR gate (used when
             ``risk_management.cvar_limit_pct`` is set).
+        weights
+            Target portfolio weights by symbol (for example
+            :func:`riskdesk.allocation.risk_parity`'s over the symbols the bot trades). An
+            opener is sized by ``min(w x N / sum(w), position_sizing.risk_parity_max_multiplier)``
+            (N weighted symbols; equal weights give x1) and a symbol without a weight is
+            rejected (``RISK_PARITY``). Reducers ignore them and do not even check them.
+            ``None``: no such step.
 
         Returns
         -------
@@ -169,8 +192,9 @@ class Desk:
         Raises
         ------
         InvalidInputError
-            When an argument is of the wrong type, ``now`` is missing or naive, or a value
-            cannot be used (a stop on the wrong side of the price).
+            When an argument is of the wrong type, ``now`` is missing or naive, a value
+            cannot be used (a stop on the wrong side of the price), or, for an opener,
+            ``weights`` are not finite non-negative numbers with a positive sum.
         """
         # The checks of _now, _check and _view_of, inline: this is the hot path.
         if now is None or not isinstance(now, datetime) or now.tzinfo is None:
@@ -182,14 +206,22 @@ class Desk:
         view = self._view
         if view is None or view.account is not account:
             view = self._view_of(account)
-        out = _recommend(self._params, self._state, self._stabilizer, signal, view, market, now,
-                         returns=returns)
+        if weights is None:
+            out = _recommend(self._params, self._state, self._stabilizer, signal, view, market,
+                             now, returns=returns)
+        else:
+            # checked by the pipeline, for an opener only
+            out = _recommend(self._params, self._state, self._stabilizer, signal, view, market,
+                             now, returns=returns,
+                             weights=partial(self._weights.get, weights,
+                                             self._params.risk_parity_max))
         self._state = out.state
         return out.decision
 
     def recommend_batch(self, batch: BatchInput | Sequence[Signal], account: AccountState,
                         markets: Sequence[MarketSnapshot] | Mapping[str, MarketSnapshot]
-                        | None = None, *, now: datetime | None = None) -> BatchDecisions:
+                        | None = None, *, now: datetime | None = None,
+                        weights: Mapping[str, float] | None = None) -> BatchDecisions:
         """Decide many independent orders at once, vectorized with NumPy.
 
         Each order is decided against the same account as if it were the only one (use
@@ -205,6 +237,9 @@ class Desk:
             With signals: one market per signal, in order, or a mapping by symbol.
         now
             Decision time, timezone-aware; the desk's clock when ``None``.
+        weights
+            Allocation weights by symbol, applied to every opener row as in :meth:`recommend`;
+            checked up front, before any row is decided.
 
         Returns
         -------
@@ -217,15 +252,17 @@ class Desk:
 
         now = self._now(now)
         view = self._view_of(account)
+        checked = self._checked_weights(weights)
         if not isinstance(batch, BatchInput):
             if markets is None:
                 raise InvalidInputError("markets", None, "markets for the signals")
             batch = BatchInput.from_objects(batch, markets)
-        out = recommend_batch(self, view, batch, now)
+        out = recommend_batch(self, view, batch, now, checked)
         return out
 
     def plan(self, targets: Mapping[str, float], account: AccountState,
-             markets: Mapping[str, MarketSnapshot], *, now: datetime | None = None) -> Plan:
+             markets: Mapping[str, MarketSnapshot], *, now: datetime | None = None,
+             weights: Mapping[str, float] | None = None) -> Plan:
         """Seed 000's two-phase batch: reducers first, then openers within what is left.
 
         Parameters
@@ -239,6 +276,10 @@ class Desk:
             Market snapshot per symbol; every target needs one.
         now
             Decision time, timezone-aware; the desk's clock when ``None``.
+        weights
+            Allocation weights by symbol, applied to every phase-B opener as in
+            :meth:`recommend` (phase-A reducers ignore them); checked up front, before any line
+            is planned.
 
         Returns
         -------
@@ -249,7 +290,11 @@ class Desk:
 
         now = self._now(now)
         _check(account, AccountState, "account")
-        return plan_targets(self, targets, account, markets, now)
+        self._plan_weights = self._checked_weights(weights)
+        try:
+            return plan_targets(self, targets, account, markets, now)
+        finally:
+            self._plan_weights = None
 
     def _decide(self, signal: Signal, account: AccountState, market: MarketSnapshot,
                 now: datetime, *, requested: float | None = None, requested_note: str = "",
@@ -258,7 +303,7 @@ class Desk:
         view = self._view_of(account)
         out = _recommend(self._params, self._state, self._stabilizer, signal, view, market, now,
                          requested=requested, requested_note=requested_note,
-                         reduce_qty=reduce_qty)
+                         reduce_qty=reduce_qty, weights=self._plan_weights)
         self._state = out.state
         return out.decision
 
@@ -379,9 +424,8 @@ class Desk:
         if view.profile is not None and self._params.adaptive_leverage:
             lo = view.profile[1].min_leverage
             hi = min(hi, view.profile[1].max_leverage)
-        if cfg.capital_tiers.enabled:
-            _, tier, _ = tier_margin_room(market.symbol, view.ex.margin_by_symbol,
-                                          view.ex.equity, view.ex.available, cfg.capital_tiers)
+        if self._params.tiers_enabled:
+            tier = view.tiers[view.members.get(market.symbol, self._params.default_tier)][0]
             lo = tier.min_leverage if lo is None else max(lo, tier.min_leverage)
             hi = min(hi, tier.max_leverage)
         if lo is not None and lo > hi:

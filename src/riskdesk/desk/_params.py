@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from riskdesk.config import AccountTier, CapitalTier, RiskConfig
+from riskdesk.allocation import TierSpec, tier_members, tiers_from_config
+from riskdesk.config import AccountTier, RiskConfig
 from riskdesk.domain import AccountState, Adjustment, Position, ReasonCode
 from riskdesk.limits import (
     DrawdownStatus,
@@ -17,8 +18,7 @@ from riskdesk.limits import (
     drawdown_status,
     exposure,
     margin_zone,
-    tier_members,
-    tier_rooms,
+    tier_margin_rooms,
     worst_scored,
 )
 from riskdesk.sizing import account_profile
@@ -38,7 +38,9 @@ class DeskParams:
     Reading nested pydantic attributes on every order costs more than the arithmetic they
     feed, so the pipeline reads this object instead. Every field mirrors a configuration key;
     the ``*_gate`` flags say whether a limit is configured at all (a gate whose limit is not
-    configured passes every order, so the pipeline does not call it).
+    configured passes every order, so the pipeline does not call it). With capital tiers on,
+    ``tiers`` and ``tier_members`` are allocation's specs and membership index of
+    ``capital_tiers`` (built and checked once; empty when tiers are off).
     """
 
     cfg: RiskConfig
@@ -61,9 +63,11 @@ class DeskParams:
     opportunity_enabled: bool
     lev_min: float
     adaptive_leverage: bool
+    tiers: tuple[TierSpec, ...]
     tier_members: dict[str, str]
     named_strategies: frozenset[str]
     default_tier: str
+    risk_parity_max: float
     min_shares_gate: bool
     signal_gate: bool
     score_gate: bool
@@ -72,8 +76,16 @@ class DeskParams:
 
     @classmethod
     def from_config(cls, cfg: RiskConfig) -> DeskParams:
-        """Read ``cfg`` once."""
+        """Read ``cfg`` once.
+
+        Raises
+        ------
+        ConfigError
+            When capital tiers are on and allocation cannot read them (see
+            :func:`~riskdesk.allocation.tiers_from_config`).
+        """
         ps, k = cfg.position_sizing, cfg.kelly
+        tiers = tiers_from_config(cfg.capital_tiers) if cfg.capital_tiers.enabled else ()
         return cls(
             cfg=cfg,
             lp=LimitParams.from_config(cfg),
@@ -95,9 +107,11 @@ class DeskParams:
             opportunity_enabled=cfg.opportunity.enabled,
             lev_min=cfg.leverage.min_leverage,
             adaptive_leverage=cfg.leverage.fixed is None,
-            tier_members=tier_members(cfg.capital_tiers),
+            tiers=tiers,
+            tier_members=tier_members(tiers) if tiers else {},
             named_strategies=frozenset(n.upper() for n in cfg.strategies.by_name),
             default_tier=cfg.capital_tiers.default_tier,
+            risk_parity_max=ps.risk_parity_max_multiplier,
             min_shares_gate=ps.min_shares > 0.0,
             signal_gate=not ps.signal_threshold <= 0.0,
             score_gate=cfg.risk_management.entry_score_min is not None,
@@ -129,7 +143,7 @@ class AccountView:
     zone
         Margin zone.
     tiers
-        Capital tier settings and margin room by tier name (empty when tiers are off).
+        Capital tier spec and margin room by tier name (empty when tiers are off).
     members
         Capital tier name by listed symbol.
     worst
@@ -149,7 +163,7 @@ class AccountView:
 
     def __init__(self, account: AccountState, ex: Exposure, positions: dict[str, Position],
                  profile: tuple[str, AccountTier] | None, phase: int | None, zone: MarginZone,
-                 tiers: dict[str, tuple[CapitalTier, float]], members: dict[str, str],
+                 tiers: dict[str, tuple[TierSpec, float]], members: dict[str, str],
                  worst: tuple[str | None, float | None],
                  margin_note: str, base: tuple[float, Adjustment] | None) -> None:
         self.account = account
@@ -177,8 +191,8 @@ class AccountView:
         phase = account_phase(ex.equity, cfg.phases) if p.phases_enabled else None
         zone = margin_zone(ex.margin_used_pct, cfg.margin_zones)
         if p.tiers_enabled:
-            tiers = tier_rooms(ex.margin_by_symbol, ex.equity, ex.available, cfg.capital_tiers,
-                               p.tier_members)
+            tiers = tier_margin_rooms(ex.margin_by_symbol, ex.equity, ex.available, p.tiers,
+                                      p.tier_members, p.default_tier)
             members = p.tier_members
         else:
             tiers, members = {}, {}

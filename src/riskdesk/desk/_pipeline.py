@@ -9,7 +9,7 @@ state it returns.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -58,6 +58,7 @@ from ._build import denied, leverage_decimal, margin_of, reject_at
 from ._params import AccountView, DeskParams, DrawdownEntry
 from ._reducer import reduce_position
 from ._state import DeskState, state_unchanged
+from ._weights import AllocationWeights
 
 _NUDGE = 1e-9
 _LIMIT = ExecutionMethod.LIMIT
@@ -101,11 +102,14 @@ def depth_of(market: MarketSnapshot, long: bool, near: int) -> float | None:
 def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, signal: Signal,
               view: AccountView, market: MarketSnapshot, now: datetime, *,
               returns: Sequence[float] | None = None, requested: float | None = None,
-              requested_note: str = "", reduce_qty: Decimal | None = None) -> Outcome:
+              requested_note: str = "", reduce_qty: Decimal | None = None,
+              weights: Callable[[], AllocationWeights] | None = None) -> Outcome:
     """Run the pipeline for one order (see the module docstring and ``docs/desk.md``).
 
     ``requested`` replaces the configured base size with a notional (the two-phase planner's
-    target delta); ``reduce_qty`` asks a reducer for a partial quantity instead of a close.
+    target delta); ``reduce_qty`` asks a reducer for a partial quantity instead of a close;
+    ``weights`` gives the caller's allocation weights (the ``RISK_PARITY`` adjustment); it is
+    called only for an opener, so that a reducer never reads, or checks, them.
     """
     trail: list[Adjustment] = []
     add = trail.append
@@ -185,6 +189,8 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         d = reduce_position(p, sym, side, pos, market, trail, now,
                             tuple(stale) + ts_reasons, reduce_qty, ex.equity)
         return Outcome(d, new_state)
+    # Checked here, before anything an opener updates (the stabilizer): bad weights change nothing.
+    allocation = None if weights is None else weights()
     if ts is not _ACTIVE:
         return Outcome(denied(Action.REJECT, sym, side, intent, price, trail, ts_reasons, now),
                        new_state)
@@ -319,6 +325,13 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         zone_step = view.margin_step = Adjustment("adjust", ReasonCode.MARGIN_ZONE, size, size,
                                                   view.margin_note)
     add(zone_step)
+    if allocation is not None:
+        rp, rp_note = allocation.multiplier(sym)
+        before = size
+        size *= rp
+        add(Adjustment("adjust", ReasonCode.RISK_PARITY, before, size, rp_note))
+        if rp != 1.0:
+            binding = None
     method = _LIMIT
     if p.liquidity_enabled and levels:
         la = liquidity_advice(size, price_f, levels, cfg.liquidity)

@@ -1,7 +1,8 @@
 """Limits: every rule that caps or denies an order, and the status of each.
 
 Trading state, margin zones, drawdown and the breaker, account profile and phases, caps,
-pre-trade gates, opportunity cost and CVaR.
+pre-trade gates, opportunity cost, CVaR, and the capital tiers' margin room (the tiers
+themselves are :mod:`riskdesk.allocation`'s).
 
 Pure functions and small frozen value types; no I/O, time passed in. The desk
 (:class:`riskdesk.Desk`) composes them in a fixed order; the service calls the status
@@ -71,7 +72,7 @@ from riskdesk.limits._profile import (
     vix_position_multiplier,
     vix_position_multipliers,
 )
-from riskdesk.limits._tiers import capital_tier, tier_margin_room, tier_members, tier_rooms
+from riskdesk.limits._tiers import tier_margin_rooms
 from riskdesk.limits._trading_state import admits, effective_trading_state, severity
 
 __all__ = [
@@ -95,7 +96,6 @@ __all__ = [
     "admits",
     "capital_state",
     "capital_status",
-    "capital_tier",
     "concentration_gate",
     "cvar_gate",
     "drawdown_level",
@@ -124,9 +124,7 @@ __all__ = [
     "spread_gate",
     "strategy_config",
     "strategy_position_limit",
-    "tier_margin_room",
-    "tier_members",
-    "tier_rooms",
+    "tier_margin_rooms",
     "trades_per_day_gate",
     "vix_position_multiplier",
     "vix_position_multipliers",

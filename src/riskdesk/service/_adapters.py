@@ -15,16 +15,31 @@ from typing import Any
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
-from riskdesk.allocation import inverse_volatility, risk_parity
+from riskdesk.allocation import (
+    TierSpec,
+    inverse_volatility,
+    rebalance_due,
+    risk_parity,
+    tier_budgets,
+    tier_exposures,
+    tier_for_symbol,
+    tiers_from_config,
+)
 from riskdesk.brokers import Broker, OrderBook
 from riskdesk.config import RiskConfig
-from riskdesk.domain import AccountState, Decision, ReasonCode, TradingState
+from riskdesk.domain import (
+    AccountState,
+    Decision,
+    ReasonCode,
+    Rounding,
+    TradingState,
+    quantize_to_step,
+)
 from riskdesk.errors import InvalidInputError, StateError
 from riskdesk.limits import (
     DrawdownStatus,
     MarginStatus,
     capital_state,
-    capital_tier,
 )
 from riskdesk.reconcile import Book, ReconcilePolicy, run_reconciliation
 from riskdesk.service._json import jsonable
@@ -40,6 +55,7 @@ from riskdesk.store import ReservationLimits, Store, resolve_url
 
 #: Where the service keeps its own book of positions for reconciliation.
 BOOK_KEY = "riskdesk:book"
+_MARGIN_QUANTUM = Decimal("1e-8")
 
 
 # ---------------------------------------------------------------------- store and broker
@@ -72,19 +88,26 @@ def reservation_limits(config: RiskConfig, account: AccountState,
     """The caps a reservation must fit under, from the account the decision was made on.
 
     Buying power times its safety factor, total exposure, free margin and, when capital tiers are
-    on, the symbol's tier budget.
+    on, the symbol's tier. The store caps a tier's *notional* (held and new), while the desk's
+    tier cap is the tier's remaining margin budget (allocation's :func:`tier_budgets`) times the
+    order's leverage; the tier's notional cap is therefore its notional exposure plus that
+    remaining budget at the tier's maximum leverage, so that a reservation never refuses an
+    order the desk sized within its tier, and concurrent reservations still share one budget.
     """
     assert account.buying_power is not None
     rm, ps = config.risk_management, config.position_sizing
     exposure = sum((p.notional for p in account.positions), Decimal(0))
     tier = tier_cap = None
     tier_exposure = Decimal(0)
-    if config.capital_tiers.enabled:
-        tier, spec = capital_tier(symbol, config.capital_tiers)
-        tier_cap = account.equity * Decimal(repr(spec.target_pct))
-        tier_exposure = sum((p.notional for p in account.positions
-                             if capital_tier(p.symbol, config.capital_tiers)[0] == tier),
-                            Decimal(0))
+    ct = config.capital_tiers
+    if ct.enabled:
+        specs, deployed, used = _tier_usage(config, account)
+        spec = tier_for_symbol(symbol, specs, default=ct.default_tier)
+        tier = spec.name
+        room = tier_budgets(account.equity, used, specs,
+                            available=account.available)[tier].remaining
+        tier_exposure = deployed[tier]
+        tier_cap = tier_exposure + room * Decimal(repr(spec.max_leverage))
     return ReservationLimits(
         buying_power=account.buying_power * Decimal(repr(rm.buying_power_safety)),
         max_exposure=account.equity * Decimal(repr(ps.max_total_exposure)),
@@ -117,33 +140,81 @@ def capital_point(snapshot: Mapping[str, Any]) -> dict[str, Any]:
             "capital_status": str(snapshot["capital_status"])}
 
 
-def tier_of(config: RiskConfig, symbol: str) -> str:
-    """The capital tier that lists ``symbol``, else the configured default tier."""
-    return capital_tier(symbol, config.capital_tiers)[0]
-
-
-def multi_tier_view(config: RiskConfig, account: AccountState) -> dict[str, Any]:
-    """Each capital tier's target budget next to the notional deployed in it."""
-    equity = account.equity
-    deployed: dict[str, Decimal] = {name: Decimal(0) for name in config.capital_tiers.tiers}
+def _tier_usage(config: RiskConfig, account: AccountState
+                ) -> tuple[tuple[TierSpec, ...], dict[str, Decimal], dict[str, Decimal]]:
+    """The configured tiers, and each tier's notional and committed capital (margin)."""
+    ct = config.capital_tiers
+    specs = tiers_from_config(ct)
+    notional: dict[str, Decimal] = {}
+    margin: dict[str, Decimal] = {}
     for p in account.positions:
-        name = tier_of(config, p.symbol)
-        deployed[name] = deployed.get(name, Decimal(0)) + p.notional
+        notional[p.symbol] = notional.get(p.symbol, Decimal(0)) + p.notional
+        # margin rounded up to 1e-8, as the desk rounds a decision's margin
+        margin[p.symbol] = margin.get(p.symbol, Decimal(0)) + quantize_to_step(
+            p.margin, _MARGIN_QUANTUM, Rounding.UP)
+    default = ct.default_tier
+    return (specs, tier_exposures(notional, specs, default=default),
+            tier_exposures(margin, specs, default=default))
+
+
+def tier_of(config: RiskConfig, symbol: str) -> str:
+    """The capital tier that lists ``symbol`` exactly, else the configured default tier."""
+    ct = config.capital_tiers
+    return tier_for_symbol(symbol, tiers_from_config(ct), default=ct.default_tier).name
+
+
+def multi_tier_view(config: RiskConfig, account: AccountState, *, now: datetime | None = None,
+                    last_rebalance: datetime | None = None) -> dict[str, Any]:
+    """Each capital tier's budget, usage and room, and seed 001's rebalancing schedule.
+
+    Membership, budgets and the schedule are allocation's (:func:`tier_exposures`,
+    :func:`tier_budgets`, :func:`rebalance_due`), read from ``capital_tiers`` by
+    :func:`tiers_from_config`: the same figures the desk's tier cap uses. ``used`` is the
+    capital a tier commits (margin: notional / leverage), ``deployed`` its notional;
+    ``remaining`` is what a new position may still commit. The schedule is computed at ``now``
+    (the account's ``as_of`` when not given); without a recorded ``last_rebalance`` the tiers
+    are due now.
+
+    Raises
+    ------
+    StateError
+        When neither ``now`` nor the account's ``as_of`` dates the schedule.
+    """
+    ct = config.capital_tiers
+    equity = account.equity  # > 0: AccountState checks it
+    at = now if now is not None else account.as_of
+    if at is None:
+        raise StateError("the account state has no as_of time to date the rebalancing by")
+    specs, deployed, used = _tier_usage(config, account)
+    default = ct.default_tier
+    budgets = tier_budgets(equity, used, specs, available=account.available)
+    shares = {t.name: used[t.name] / equity for t in specs if not t.is_reserve}
+    check = rebalance_due(shares, last_rebalance, at, specs, threshold=ct.rebalance_deviation)
+
+    def rel(value: float | None) -> float | None:
+        return None if value is None or not math.isfinite(value) else pct(value)
+
     tiers = []
-    for name, tier in config.capital_tiers.tiers.items():
-        budget = equity * Decimal(repr(tier.target_pct))
-        used = deployed.get(name, Decimal(0))
-        actual = float(used / equity)
-        deviation = (actual - tier.target_pct) / tier.target_pct if tier.target_pct else 0.0
+    for t in specs:
+        b = budgets[t.name]
         tiers.append({
-            "tier": name, "target_pct": pct(tier.target_pct), "budget": str(budget),
-            "deployed": str(used), "deployed_pct": pct(actual),
-            "remaining": str(max(budget - used, Decimal(0))),
-            "leverage_range": [tier.min_leverage, tier.max_leverage],
-            "symbols": list(tier.symbols), "reserve": tier.reserve,
-            "deviation_pct": pct(deviation)})
-    return {"enabled": config.capital_tiers.enabled, "equity": str(equity),
-            "rebalance_deviation_pct": pct(config.capital_tiers.rebalance_deviation),
+            "tier": t.name, "target_pct": pct(float(t.target_pct)), "budget": str(b.target),
+            "used": str(b.used), "used_pct": pct(float(b.used / equity)),
+            "deployed": str(deployed[t.name]),
+            "deployed_pct": pct(float(deployed[t.name] / equity)),
+            "remaining": str(b.remaining),
+            "leverage_range": [t.min_leverage, t.max_leverage],
+            "symbols": sorted(t.symbols), "reserve": t.is_reserve,
+            "deviation_pct": rel(check.deviations.get(t.name))})
+    return {"enabled": ct.enabled, "equity": str(equity), "available": str(account.available),
+            "default_tier": default,
+            "rebalance_deviation_pct": pct(ct.rebalance_deviation),
+            "rebalance": {
+                "due": check.due, "cadence": check.cadence,
+                "threshold_pct": pct(ct.rebalance_deviation),
+                "last_rebalance": None if last_rebalance is None else last_rebalance.isoformat(),
+                "next_due": check.next_due.isoformat(),
+                "deviations_pct": {k: rel(v) for k, v in check.deviations.items()}},
             "tiers": tiers}
 
 
