@@ -1,20 +1,31 @@
 """HTTP load on loopback: POST /api/capital/recommendation/position against hello-world.
 
 Both apps run under uvicorn with 2 worker processes; the service on SQLite with journaling
-and reservations (the ``make run`` setup). A Python load generator (httpx, one pooled client
-per thread, several client processes) drives each for a fixed time and records requests/s,
-p50 and p99. Environment: RISKDESK_BENCH_SECONDS (default 6), RISKDESK_BENCH_CLIENTS
-(processes, default 2), RISKDESK_BENCH_THREADS (per process, default 8).
+and reservations (the ``make run`` setup: paper account, synthetic book). The same load
+generator drives both for the same time with the same number of connections, and records
+requests/s, p50 and p99.
+
+The load generator is ``wrk`` when it is installed (a compiled client that leaves the CPU to
+the servers; ``apt-get install wrk``), else a Python client (httpx, several processes) that
+competes with the servers for the same cores. Nothing is installed by the benchmark; the
+client it used is printed and recorded. Environment: RISKDESK_BENCH_CLIENT (``wrk`` or
+``python``, default: wrk when found), RISKDESK_BENCH_SECONDS (default 6),
+RISKDESK_BENCH_CONNECTIONS (default 8), RISKDESK_BENCH_CLIENTS and RISKDESK_BENCH_THREADS
+(Python client: processes and threads per process, default 2 x 4).
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,11 +35,15 @@ import httpx
 from benchmarks.runner import Bench
 
 SECONDS = float(os.environ.get("RISKDESK_BENCH_SECONDS", "6"))
+CONNECTIONS = int(os.environ.get("RISKDESK_BENCH_CONNECTIONS", "8"))
 CLIENTS = int(os.environ.get("RISKDESK_BENCH_CLIENTS", "2"))
-THREADS = int(os.environ.get("RISKDESK_BENCH_THREADS", "8"))
+THREADS = int(os.environ.get("RISKDESK_BENCH_THREADS", "4"))
+WARMUP = 2.0
 BODY = {"symbol": "AAPL", "side": "LONG", "signal_score": 75, "expected_return_pct": 3.5,
         "market_regime": "TRENDING", "win_rate": 0.58,
         "market": {"bid": "430.46", "ask": "430.48"}}
+
+Result = tuple[float, float, float, int, int]  # req/s, p50 ms, p99 ms, requests, non-200
 
 
 def _free_port() -> int:
@@ -56,10 +71,39 @@ def _start(factory_or_app: str, port: int, env: dict[str, str], *, factory: bool
     raise RuntimeError(f"{factory_or_app} did not start")
 
 
+# ---------------------------------------------------------------------- wrk
+def _wrk_script(directory: Path, headers: dict[str, str]) -> Path:
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(BODY))}",
+             'wrk.headers["Content-Type"] = "application/json"']
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    path = directory / f"post-{len(headers)}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def _wrk(url: str, script: Path, seconds: float) -> Result:
+    out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency",
+                          "-s", str(script), url], capture_output=True, text=True,
+                         check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    n = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    if errors:
+        print(f"  wrk: {errors.group(0)}", file=sys.stderr)
+    return rps, p50, p99, n, int(bad.group(1)) if bad else 0
+
+
+# ---------------------------------------------------------------------- Python client
 def _client(url: str, headers: dict[str, str], seconds: float, threads: int,
             queue: Any) -> None:
-    import threading
-
     lat: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -89,14 +133,10 @@ def _client(url: str, headers: dict[str, str], seconds: float, threads: int,
     queue.put((lat, errors[0]))
 
 
-def _drive(url: str, headers: dict[str, str]) -> tuple[float, float, float, int, int]:
-    # Warm up (imports, connections, SQLite pages) before measuring.
-    with httpx.Client(headers=headers, timeout=10) as c:
-        for _ in range(50):
-            c.post(url, json=BODY)
+def _python(url: str, headers: dict[str, str], seconds: float) -> Result:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_client, args=(url, headers, SECONDS, THREADS, queue))
+    procs = [ctx.Process(target=_client, args=(url, headers, seconds, THREADS, queue))
              for _ in range(CLIENTS)]
     t0 = time.perf_counter()
     for p in procs:
@@ -106,41 +146,82 @@ def _drive(url: str, headers: dict[str, str]) -> tuple[float, float, float, int,
         p.join()
     elapsed = time.perf_counter() - t0
     lat = sorted(x for r in results for x in r[0])
-    errors = sum(r[1] for r in results)
     n = len(lat)
-    return (n / min(elapsed, SECONDS + 1.0), lat[n // 2] * 1e3,
-            lat[min(n - 1, int(n * 0.99))] * 1e3, n, errors)
+    return (n / min(elapsed, seconds + 1.0), lat[n // 2] * 1e3,
+            lat[min(n - 1, int(n * 0.99))] * 1e3, n, sum(r[1] for r in results))
+
+
+# ---------------------------------------------------------------------- the run
+def _client_name() -> str:
+    wanted = os.environ.get("RISKDESK_BENCH_CLIENT", "wrk" if shutil.which("wrk") else "python")
+    if wanted == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("RISKDESK_BENCH_CLIENT=wrk but wrk is not installed "
+                         "(apt-get install wrk)")
+    if wanted not in ("wrk", "python"):
+        raise SystemExit(f"RISKDESK_BENCH_CLIENT: {wanted!r}, expected wrk or python")
+    return wanted
+
+
+def _drive(client: str, url: str, headers: dict[str, str], tmp: Path) -> Result:
+    if client == "wrk":
+        script = _wrk_script(tmp, headers)
+        _wrk(url, script, WARMUP)  # imports, connections, SQLite pages
+        return _wrk(url, script, SECONDS)
+    with httpx.Client(headers=headers, timeout=10) as c:
+        for _ in range(50):
+            c.post(url, json=BODY)
+    return _python(url, headers, SECONDS)
 
 
 def main(bench: Bench) -> None:
     from riskdesk.demo import prepare
 
+    client = _client_name()
+    if client == "wrk":
+        print("  http: load generator: wrk (compiled; 1 thread)", file=sys.stderr)
+        load = f"wrk, {CONNECTIONS} connections"
+    else:
+        print("  http: load generator: Python client (install wrk for a client that does not "
+              "compete with the servers for the CPU)", file=sys.stderr)
+        load = f"Python client {CLIENTS}x{THREADS}"
+    load += f", {SECONDS:g}s, 2 workers"
     with tempfile.TemporaryDirectory() as tmp:
         url, admin_key, _, _ = prepare(Path(tmp) / "bench.db")
         env = {"RISKDESK_DB_URL": url, "RISKDESK_CONFIG": "default",
                "RISKDESK_RESERVATION_TTL": "1", "RISKDESK_ACCESS_LOG": "1",
                "PROMETHEUS_MULTIPROC_DIR": tmp}
         hello_port, svc_port = _free_port(), _free_port()
+        hello_load = os.getloadavg()[0]
         hello = _start("benchmarks._hello:app", hello_port, {}, factory=False)
         try:
-            h_rps, h50, h99, hn, herr = _drive(f"http://127.0.0.1:{hello_port}/hello", {})
+            h_rps, h50, h99, hn, herr = _drive(client, f"http://127.0.0.1:{hello_port}/hello",
+                                               {}, Path(tmp))
+            y_rps, y50, y99, yn, yerr = _drive(
+                client, f"http://127.0.0.1:{hello_port}/hello-sync", {}, Path(tmp))
         finally:
             hello.terminate()
             hello.wait(10)
+        svc_load = os.getloadavg()[0]
         svc = _start("riskdesk.api.app:create_app_from_env", svc_port, env, factory=True)
         try:
             s_rps, s50, s99, sn, serr = _drive(
-                f"http://127.0.0.1:{svc_port}/api/capital/recommendation/position",
-                {"X-API-Key": admin_key})
+                client, f"http://127.0.0.1:{svc_port}/api/capital/recommendation/position",
+                {"X-API-Key": admin_key}, Path(tmp))
         finally:
             svc.terminate()
             svc.wait(10)
-    load = f"{CLIENTS}x{THREADS} clients, {SECONDS:g}s, 2 workers"
-    bench.record("hello-world requests/s", h_rps, "req/s", f"{hn} requests, {herr} non-200; {load}")
+    bench.record("hello-world requests/s", h_rps, "req/s",
+                 f"async def; {hn} requests, {herr} non-200; {load}; "
+                 f"load avg {hello_load:.2f}")
     bench.record("hello-world p50", h50, "ms")
     bench.record("hello-world p99", h99, "ms")
+    bench.record("hello-world (def) requests/s", y_rps, "req/s",
+                 f"def, on the thread pool; {yn} requests, {yerr} non-200")
+    bench.record("hello-world (def) p99", y99, "ms", f"p50 {y50:.2f} ms")
     bench.record("recommendation requests/s", s_rps, "req/s",
-                 f"{sn} requests, {serr} non-200; SQLite, journaled; {load}")
+                 f"{sn} requests, {serr} non-200; SQLite, journaled; {load}; "
+                 f"load avg {svc_load:.2f}")
     bench.record("recommendation p50", s50, "ms")
-    bench.record("recommendation p99", s99, "ms")
+    bench.record("recommendation p99", s99, "ms", "target <= 20 ms")
     bench.record("recommendation / hello-world", 100.0 * s_rps / h_rps, "%", "target >= 50%")
+    bench.record("recommendation / hello-world (def)", 100.0 * s_rps / y_rps, "%", "reference")

@@ -4,7 +4,8 @@ The service on SQLite with a paper account marked at real closing prices.
 
 It creates ``./var/riskdesk.db``, migrates it, seeds a paper account from the ``default``
 preset (100,000 USD; AAPL, MSFT, IBM and GOOG marked at their last close in the
-bokeh-sampledata stock series, 2013-03-01), records a first capital snapshot, creates two
+bokeh-sampledata stock series, 2013-03-01, each quoted with a synthetic order book around
+that close: :data:`PAPER_BOOK`, a paper simulation), records a first capital snapshot, creates two
 API keys (admin for the API, read for the dashboard link; each printed once), prints the
 dashboard URL and serves on 127.0.0.1:8000. Running it again keeps the database and the
 account, and prints fresh keys.
@@ -20,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from riskdesk.brokers import SyntheticBook
 from riskdesk.domain import MarketRules
 
 if TYPE_CHECKING:
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
 
 SYMBOLS = ("AAPL", "MSFT", "IBM", "GOOG")
 STARTING_CASH = Decimal(100000)
+#: The demo account's simulated book: best bid and ask 2 bps from the close, 10 levels a side
+#: 1 bp apart, 250,000 USD resting at each (a liquid large-cap; not market data).
+PAPER_BOOK = SyntheticBook(half_spread_bps=2.0, levels=10, level_step_bps=1.0,
+                           level_notional=Decimal(250_000))
 
 
 def last_closes(symbols: Sequence[str] = SYMBOLS) -> dict[str, tuple[str, Decimal]]:
@@ -68,7 +74,8 @@ def equity_rules(symbol: str) -> MarketRules:
 def paper_service(db_url: str, prices: Mapping[str, Decimal], *,
                   markets: Mapping[str, MarketRules] | None = None,
                   starting_cash: Decimal = STARTING_CASH, config: str = "default",
-                  clock: Callable[[], datetime] | None = None) -> Service:
+                  clock: Callable[[], datetime] | None = None,
+                  book: SyntheticBook | None = None) -> Service:
     """A service on ``db_url`` whose paper account trades ``markets`` marked at ``prices``.
 
     Parameters
@@ -86,6 +93,9 @@ def paper_service(db_url: str, prices: Mapping[str, Decimal], *,
         Preset or YAML file.
     clock
         The service's clock (UTC now by default).
+    book
+        A synthetic order book the paper broker quotes around each price (a simulation), or
+        ``None`` for none (requests must then bring their own quotes to pass a spread guard).
 
     Returns
     -------
@@ -97,7 +107,7 @@ def paper_service(db_url: str, prices: Mapping[str, Decimal], *,
 
     service = Service.open(Settings(db_url=db_url, config=config), clock=clock or utc_now)
     rules = dict(markets) if markets is not None else {s: equity_rules(s) for s in prices}
-    seed_paper(service.store, PaperSetup(markets=rules, starting_cash=starting_cash),
+    seed_paper(service.store, PaperSetup(markets=rules, starting_cash=starting_cash, book=book),
                prices.items())
     service.broker = open_paper_broker(service.store)
     return service
@@ -123,7 +133,8 @@ def prepare(db_path: Path, *, config: str = "default"
     db_path.parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{db_path}"
     prices = last_closes()
-    service = paper_service(url, {s: p for s, (_, p) in prices.items()}, config=config)
+    service = paper_service(url, {s: p for s, (_, p) in prices.items()}, config=config,
+                            book=PAPER_BOOK)
     try:
         _, admin_key = service.store.create_api_key("demo-admin", ["admin"])
         _, read_key = service.store.create_api_key("demo-dashboard", ["read"])
@@ -154,10 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  dashboard  {base}/#key={read_key}   (read-only key in the link)")
     print(f"  API docs   {base}/docs")
     print(f"  try        curl -s -H 'X-API-Key: {key}' {base}/api/capital/state")
-    aapl = prices.get("AAPL", (None, Decimal(100)))[1]
-    quote = f'"bid": "{aapl - Decimal("0.01")}", "ask": "{aapl + Decimal("0.01")}"'
+    # The paper broker quotes the price and a simulated book: the request needs neither.
     print(f"             curl -s -H 'X-API-Key: {key}' -H 'Content-Type: application/json' "
-          f"-d '{{\"symbol\": \"AAPL\", \"signal_score\": 75, \"market\": {{{quote}}}}}' "
+          f"-d '{{\"symbol\": \"AAPL\", \"signal_score\": 75}}' "
           f"{base}/api/capital/recommendation/position", flush=True)
     if args.no_serve:
         return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from riskdesk.api._auth import ReadCaller, ServiceDep, TradeCaller
 from riskdesk.api._errors import ERROR_RESPONSES
@@ -29,6 +30,40 @@ IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=200,
     description="Makes the call safe to retry: the same key and body return the stored "
                 "answer; the same key with another body is refused with 409.")]
+
+
+# The hot route is registered first: routes are matched in order.
+@router.post("/recommendation/position", response_model=RecommendationOut)
+async def recommend(body: RecommendationIn, request: Request, service: ServiceDep,
+                    caller: TradeCaller, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Call this before every order.
+
+    ENTER / REJECT / CAUTION / HOLD / ENTER_AND_CLOSE_WORST with leverage, quantity, size, risk,
+    execution method, the reason and every adjustment. The decision is journaled; an approved one
+    reserves its notional.
+    """
+    # Runs on the event loop: the service moves anything that blocks to a thread and awaits
+    # its group commit. It builds the answer in RecommendationOut's shape (the schemathesis
+    # run checks it), so the answer is sent as is, without validating it a second time.
+    signal = Signal(symbol=body.symbol, side=body.side, score=body.signal_score,  # type: ignore[arg-type]
+                    strength=body.strength, expected_return_pct=body.expected_return_pct,
+                    regime=body.market_regime, win_rate=body.win_rate,
+                    win_loss_ratio=body.win_loss_ratio, stop_price=body.stop_price,
+                    strategy=body.strategy, reduce_only=body.reduce_only)
+    market = None
+    if body.market is not None:
+        m = body.market
+        market = MarketInput(
+            price=m.price, bid=m.bid, ask=m.ask, atr=m.atr, volatility=m.volatility, vix=m.vix,
+            bids=tuple(BookLevel(float(b.price), float(b.size)) for b in m.bids),
+            asks=tuple(BookLevel(float(a.price), float(a.size)) for a in m.asks))
+    key = None if idempotency_key is None else \
+        f"{caller.key_id}:recommendation:{idempotency_key}"
+    digest = None if key is None else body_hash(body.model_dump(mode="json"))
+    answer, replayed = await service.recommend_async(
+        signal, market, idempotency_key=key, digest=digest,
+        request_id=request.scope["state"].get("request_id"), api_key_id=caller.key_id)
+    return JSONResponse(answer, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 @router.get("/state", response_model=CapitalStateOut)
@@ -119,35 +154,3 @@ def risk_parity(body: RiskParityIn, service: ServiceDep, _: ReadCaller) -> dict[
     return service.risk_parity(volatilities=body.volatilities, symbols=body.symbols,
                                covariance=body.covariance, budgets=body.budgets,
                                capital=body.capital)
-
-
-@router.post("/recommendation/position", response_model=RecommendationOut)
-def recommend(body: RecommendationIn, request: Request, response: Response,
-              service: ServiceDep, caller: TradeCaller,
-              idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    """Call this before every order.
-
-    ENTER / REJECT / CAUTION / HOLD / ENTER_AND_CLOSE_WORST with leverage, quantity, size, risk,
-    execution method, the reason and every adjustment. The decision is journaled; an approved one
-    reserves its notional.
-    """
-    signal = Signal(symbol=body.symbol, side=body.side, score=body.signal_score,  # type: ignore[arg-type]
-                    strength=body.strength, expected_return_pct=body.expected_return_pct,
-                    regime=body.market_regime, win_rate=body.win_rate,
-                    win_loss_ratio=body.win_loss_ratio, stop_price=body.stop_price,
-                    strategy=body.strategy, reduce_only=body.reduce_only)
-    market = None
-    if body.market is not None:
-        m = body.market
-        market = MarketInput(
-            price=m.price, bid=m.bid, ask=m.ask, atr=m.atr, volatility=m.volatility, vix=m.vix,
-            bids=tuple(BookLevel(float(b.price), float(b.size)) for b in m.bids),
-            asks=tuple(BookLevel(float(a.price), float(a.size)) for a in m.asks))
-    key = None if idempotency_key is None else \
-        f"{caller.key_id}:recommendation:{idempotency_key}"
-    answer, replayed = service.recommend(
-        signal, market, idempotency_key=key, digest=body_hash(body.model_dump(mode="json")),
-        request_id=request.scope["state"].get("request_id"))
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return answer

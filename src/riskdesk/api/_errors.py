@@ -23,6 +23,7 @@ from riskdesk.errors import (
     StateError,
     UnknownSymbolError,
 )
+from riskdesk.store import RevokedKeyError
 
 log = logging.getLogger("riskdesk.http")
 
@@ -76,6 +77,12 @@ async def _computation(request: Request, exc: Exception) -> JSONResponse:
                                                  "computation_failed")]}, status_code=422)
 
 
+async def _revoked(request: Request, exc: Exception) -> JSONResponse:
+    request.app.state.service.metrics.auth_failures.labels(reason="revoked").inc()
+    return JSONResponse({"detail": "the API key is unknown or revoked"}, status_code=401,
+                        headers={"WWW-Authenticate": 'Bearer realm="riskdesk"'})
+
+
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
 
@@ -95,6 +102,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownSymbolError, _unknown_symbol)
     app.add_exception_handler(InvalidInputError, _invalid_input)
     app.add_exception_handler(ComputationError, _computation)
+    app.add_exception_handler(RevokedKeyError, _revoked)
     app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(StateError, _state)
     app.add_exception_handler(BrokerError, _broker)

@@ -35,7 +35,8 @@ def plan(body: PlanIn, response: Response, service: ServiceDep, caller: TradeCal
     prices = {t.symbol: t.price for t in body.targets if t.price is not None}
     key = None if idempotency_key is None else f"{caller.key_id}:plan:{idempotency_key}"
     answer, replayed = service.plan(targets, prices, idempotency_key=key,
-                                    digest=body_hash(body.model_dump(mode="json")))
+                                    digest=body_hash(body.model_dump(mode="json")),
+                                    api_key_id=caller.key_id)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return answer

@@ -14,6 +14,7 @@ from riskdesk.brokers._ccxt import CcxtBroker, precision_to_step
 from riskdesk.brokers._ledger import Fill, FillEffect, apply_fill, signed_quantity
 from riskdesk.brokers._paper import FillJournal, PaperBroker, PaperFill
 from riskdesk.brokers._protocol import Broker, KeyValueStore, OpenOrder, OrderBook
+from riskdesk.brokers._synthetic import SyntheticBook
 
 __all__ = [
     "AlpacaBroker",
@@ -27,6 +28,7 @@ __all__ = [
     "OrderBook",
     "PaperBroker",
     "PaperFill",
+    "SyntheticBook",
     "apply_fill",
     "equity_tick",
     "precision_to_step",

@@ -23,6 +23,7 @@ from riskdesk.brokers._protocol import (
     check_depth,
     check_symbol,
 )
+from riskdesk.brokers._synthetic import SyntheticBook
 from riskdesk.domain import AccountState, BookLevel, MarketRules, Position, Side, to_decimal
 from riskdesk.errors import BrokerError, InvalidInputError, UnknownSymbolError
 
@@ -79,6 +80,9 @@ class PaperBroker:
         Name of the account; the state lives under the key ``"paper:<account_id>"``.
     leverage
         Leverage per symbol (default 1: a cash account); each at most the market's maximum.
+    book
+        Quote a :class:`SyntheticBook` around the mark of every symbol without a book set by
+        :meth:`set_book`; without it such symbols have an empty book.
 
     Notes
     -----
@@ -91,7 +95,8 @@ class PaperBroker:
     def __init__(self, store: KeyValueStore,
                  rules: Iterable[MarketRules] | Mapping[str, MarketRules], *,
                  starting_cash: Decimal | int | str, account_id: str = "default",
-                 leverage: Mapping[str, Decimal | int | str] | None = None) -> None:
+                 leverage: Mapping[str, Decimal | int | str] | None = None,
+                 book: SyntheticBook | None = None) -> None:
         if not isinstance(account_id, str) or not account_id.strip():
             raise InvalidInputError("account_id", account_id, "a non-empty name")
         items = rules.values() if isinstance(rules, Mapping) else rules
@@ -109,6 +114,9 @@ class PaperBroker:
                                         f"between 1 and the market's {rule.max_leverage}")
             self._leverage[sym] = value
         cash = to_decimal(starting_cash, "starting_cash", allow_zero=False)
+        if book is not None and not isinstance(book, SyntheticBook):
+            raise InvalidInputError("book", book, "a SyntheticBook or None")
+        self._synthetic = book
         self._store = store
         self._key = f"paper:{account_id}"
         self._books: dict[str, OrderBook] = {}
@@ -174,12 +182,19 @@ class PaperBroker:
         return self._rule(check_symbol(symbol))
 
     def order_book(self, symbol: str, depth: int = 20) -> OrderBook:
-        """The book set with :meth:`set_book`, cut to ``depth``; empty when none was set."""
-        self._rule(check_symbol(symbol))
+        """The book set with :meth:`set_book`, cut to ``depth``.
+
+        Without one: the synthetic book around the mark when the broker has one configured
+        and the symbol a mark, else an empty book.
+        """
+        rule = self._rule(check_symbol(symbol))
         check_depth(depth)
         book = self._books.get(symbol)
         if book is None:
-            return OrderBook(symbol=symbol)
+            mark = self._state["marks"].get(symbol)
+            if self._synthetic is None or mark is None:
+                return OrderBook(symbol=symbol)
+            return self._synthetic.quote(Decimal(mark), rule, depth)
         return OrderBook(symbol, book.bids[:depth], book.asks[:depth], book.as_of)
 
     def last_price(self, symbol: str) -> Decimal | None:

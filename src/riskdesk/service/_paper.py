@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from riskdesk.brokers import PaperBroker
+from riskdesk.brokers import PaperBroker, SyntheticBook
 from riskdesk.domain import MarketRules, to_decimal
 from riskdesk.errors import InvalidInputError, StateError
 
@@ -27,25 +27,32 @@ class PaperSetup:
         Cash of a new account, > 0.
     account_id
         The paper account's name.
+    book
+        A synthetic order book quoted around each mark (paper simulation: see
+        :class:`~riskdesk.brokers.SyntheticBook`), or ``None`` for no book.
     """
 
     markets: Mapping[str, MarketRules]
     starting_cash: Decimal = DEFAULT_CASH
     account_id: str = "default"
+    book: SyntheticBook | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (decimals as strings)."""
         return {"starting_cash": str(self.starting_cash), "account_id": self.account_id,
-                "markets": [_rules_to(r) for r in self.markets.values()]}
+                "markets": [_rules_to(r) for r in self.markets.values()],
+                "book": None if self.book is None else self.book.to_dict()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PaperSetup:
         """Inverse of :meth:`to_dict`."""
         rules = [_rules_from(m, i) for i, m in enumerate(data.get("markets", []))]
+        book = data.get("book")
         return cls(markets={r.symbol: r for r in rules},
                    starting_cash=to_decimal(data.get("starting_cash", DEFAULT_CASH),
                                             "paper.starting_cash", allow_zero=False),
-                   account_id=str(data.get("account_id", "default")))
+                   account_id=str(data.get("account_id", "default")),
+                   book=None if book is None else SyntheticBook.from_dict(book))
 
 
 def _rules_to(r: MarketRules) -> dict[str, Any]:
@@ -97,7 +104,7 @@ def open_paper_broker(store: Any) -> PaperBroker | NoAccount:
         return NoAccount()
     setup = PaperSetup.from_dict(raw)
     return PaperBroker(store, setup.markets, starting_cash=setup.starting_cash,
-                       account_id=setup.account_id)
+                       account_id=setup.account_id, book=setup.book)
 
 
 def seed_paper(store: Any, setup: PaperSetup, prices: Iterable[tuple[str, Decimal]]
@@ -105,7 +112,7 @@ def seed_paper(store: Any, setup: PaperSetup, prices: Iterable[tuple[str, Decima
     """Store ``setup``, open its broker and mark each symbol at its price."""
     save_setup(store, setup)
     broker = PaperBroker(store, setup.markets, starting_cash=setup.starting_cash,
-                         account_id=setup.account_id)
+                         account_id=setup.account_id, book=setup.book)
     for symbol, price in prices:
         broker.set_price(symbol, price)
     return broker

@@ -2,44 +2,32 @@
 
 The desk decides; the service fetches what it decides on (account and market from the broker,
 desk state from the store), persists what it returns (desk state, journal, reservations),
-and keeps every deciding call idempotent. Faces (HTTP, CLI, dashboard) call only this.
+and keeps every deciding call idempotent. Faces (HTTP, CLI, dashboard) call only this. The
+deciding calls live in :mod:`riskdesk.service._decisions`, the desk and its stored state in
+:mod:`riskdesk.service._state`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from riskdesk.config import RiskConfig
-from riskdesk.desk import Desk, DeskState
-from riskdesk.domain import (
-    AccountState,
-    Action,
-    Adjustment,
-    BookLevel,
-    Decision,
-    Intent,
-    MarketSnapshot,
-    ReasonCode,
-    Signal,
-    TradingState,
-)
+from riskdesk.desk import Desk
+from riskdesk.domain import AccountState, MarketSnapshot, TradingState
 from riskdesk.errors import BrokerError, InvalidInputError, StateError
 from riskdesk.service import _adapters as ports
-from riskdesk.service._json import jsonable
+from riskdesk.service._decisions import Deciding, MarketInput
 from riskdesk.service._metrics import Metrics
 from riskdesk.service._paper import open_paper_broker
 from riskdesk.service._settings import Settings
-from riskdesk.service._views import exposure_view, recommendation_view
-from riskdesk.store import Reservation
+from riskdesk.service._state import DeskSession
+from riskdesk.service._views import exposure_view
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("riskdesk.service")
@@ -50,27 +38,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class MarketInput:
-    """Market data a caller supplies; anything left ``None`` is asked of the broker."""
-
-    price: Decimal | None = None
-    bid: Decimal | None = None
-    ask: Decimal | None = None
-    atr: Decimal | None = None
-    volatility: float | None = None
-    vix: float | None = None
-    bids: tuple[BookLevel, ...] = field(default_factory=tuple)
-    asks: tuple[BookLevel, ...] = field(default_factory=tuple)
-
-
-def body_hash(payload: object) -> str:
-    """SHA-256 of a request body in canonical JSON (sorted keys), for idempotency checks."""
-    text = json.dumps(jsonable(payload), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-class Service:
+class Service(Deciding):
     """Everything a face needs, with the I/O done in one place.
 
     Parameters
@@ -89,11 +57,14 @@ class Service:
         How long an ENTER decision's reservation holds.
     account_id
         The account the reservations are booked against.
+    key_cache_seconds
+        How long a verified API key is trusted without reading the database again.
     """
 
     def __init__(self, *, config: RiskConfig, store: Any, broker: Any,
                  config_name: str | None = None, clock: Clock = utc_now,
-                 reservation_ttl_seconds: float = 300.0, account_id: str = "default") -> None:
+                 reservation_ttl_seconds: float = 300.0, account_id: str = "default",
+                 key_cache_seconds: float = 1.0) -> None:
         self.config = config
         self.config_name = config_name or config.name
         self.store = store
@@ -101,12 +72,11 @@ class Service:
         self.clock = clock
         self.reservation_ttl_seconds = reservation_ttl_seconds
         self.account_id = account_id
+        self.key_cache_seconds = key_cache_seconds
         self.metrics = Metrics()
-        self._lock = threading.RLock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._key_locks_guard = threading.Lock()
-        self._desk_state_seen: dict[str, Any] | None = None
-        self.desk = Desk(config)
+        self.session = DeskSession(config, store)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -129,38 +99,19 @@ class Service:
         store = ports.open_store(settings.db_url, config=config, clock=clock)
         broker = open_paper_broker(store)
         return cls(config=config, store=store, broker=broker, config_name=settings.config,
-                   clock=clock, reservation_ttl_seconds=settings.reservation_ttl_seconds)
+                   clock=clock, reservation_ttl_seconds=settings.reservation_ttl_seconds,
+                   key_cache_seconds=settings.key_cache_seconds)
 
     def close(self) -> None:
         """Release the store's connections."""
         ports.close_store(self.store)
 
     # ------------------------------------------------------------------ state
-    @contextmanager
-    def _desk(self, *, persist: bool, operator: str | None = None,
-              note: str | None = None) -> Iterator[Desk]:
-        """The desk with the latest stored state (another worker may have changed it).
-
-        With ``persist``, a changed state is saved on leaving the block, but only if nobody
-        saved since it was loaded (optimistic lock): otherwise
-        :class:`~riskdesk.errors.ConflictError` is raised and nothing is written, so a
-        worker can never overwrite an operator's halt with a state it loaded before it.
-        """
-        with self._lock:
-            record = self.store.desk_state_record()
-            version = 0 if record is None else int(record["version"])
-            stored = None if record is None else record["state"]
-            if stored != self._desk_state_seen:
-                self.desk = Desk(self.config, state=None if stored is None
-                                 else DeskState.from_dict(stored))
-                self._desk_state_seen = stored
-            yield self.desk
-            if persist:
-                after = jsonable(self.desk.state.to_dict())
-                if after != stored:
-                    self.store.save_desk_state(after, at=self.clock(), operator=operator,
-                                               note=note, expected_version=version)
-                    self._desk_state_seen = after
+    def _desk(self, *, persist: bool = False, operator: str | None = None,
+              note: str | None = None) -> AbstractContextManager[Desk]:
+        """The desk on the stored state, read now (see :meth:`DeskSession.fresh`)."""
+        return self.session.fresh(persist=persist, at=self.clock() if persist else None,
+                                  operator=operator, note=note)
 
     def account(self, now: datetime | None = None) -> AccountState:
         """The account as the broker reports it now (fails closed: no default account)."""
@@ -194,8 +145,17 @@ class Service:
 
     # ------------------------------------------------------------------ keys
     def verify_api_key(self, plaintext: str) -> Any:
-        """The stored key matching ``plaintext`` (constant-time), or ``None``."""
-        return self.store.verify_api_key(plaintext)
+        """The stored key matching ``plaintext`` (constant-time), or ``None``.
+
+        A key verified within ``key_cache_seconds`` is not read again (see
+        :meth:`riskdesk.store.Store.verify_api_key`); deciding calls check at commit time that
+        the key is still active.
+        """
+        return self.store.verify_api_key(plaintext, max_age=self.key_cache_seconds)
+
+    def cached_api_key(self, plaintext: str) -> Any:
+        """The key if it was verified within ``key_cache_seconds``, else ``None`` (no I/O)."""
+        return self.store.cached_api_key(plaintext, max_age=self.key_cache_seconds)
 
     # ------------------------------------------------------------------ views
     def capital_state(self) -> dict[str, Any]:
@@ -317,154 +277,7 @@ class Service:
         return ports.risk_parity_view(volatilities=volatilities, symbols=symbols,
                                       covariance=covariance, budgets=budgets, capital=capital)
 
-    # ------------------------------------------------------------------ deciding
-    @contextmanager
-    def _key_lock(self, key: str | None) -> Iterator[None]:
-        """Serialize retries of one idempotency key in this process.
-
-        The store serializes them across processes.
-        """
-        if key is None:
-            yield
-            return
-        with self._key_locks_guard:
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        with lock:
-            yield
-
-    def _idempotent(self, key: str | None, digest: str,
-                    compute: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
-        if key is None:
-            return compute(), False
-        with self._key_lock(key):
-            answer, replayed = self.store.idempotent(key, digest, compute)
-        if replayed:
-            self.metrics.replays.inc()
-        return dict(answer), bool(replayed)
-
-    def recommend(self, signal: Signal, market: MarketInput | None = None, *,
-                  idempotency_key: str | None = None, digest: str | None = None,
-                  request_id: str | None = None) -> tuple[dict[str, Any], bool]:
-        """Decide one order, journal it and reserve its notional when it is approved.
-
-        Parameters
-        ----------
-        signal
-            What the bot wants to do.
-        market
-            Market data the caller has; the rest comes from the broker.
-        idempotency_key
-            When given, a retry with the same key and body returns the stored answer and a
-            different body raises :class:`~riskdesk.errors.ConflictError`.
-        digest
-            Hash of the request body (see :func:`body_hash`); computed when omitted.
-        request_id
-            Stored with the journal entry.
-
-        Returns
-        -------
-        tuple
-            The recommendation (see :func:`recommendation_view`) and whether it was replayed.
-        """
-        digest = digest or body_hash({"signal": signal, "market": market})
-        return self._idempotent(idempotency_key, digest,
-                                lambda: self._decide(signal, market, request_id))
-
-    def _decide(self, signal: Signal, given: MarketInput | None,
-                request_id: str | None) -> dict[str, Any]:
-        now = self.clock()
-        account = self.account(now)
-        market = self.market(signal.symbol, given, now)
-        # The desk state is saved first: on a conflict nothing else has been written.
-        with self._desk(persist=True) as desk:
-            decision = desk.recommend(signal, account, market, now=now)
-        decision, reservation = self._reserve(decision, account, now)
-        try:
-            decision_id = self.store.journal_decision(
-                decision, signal=signal, account=account, market=market,
-                config_name=self.config_name, request_id=request_id)
-        except BaseException:
-            if reservation is not None:
-                self.store.release(reservation.reservation_id, now=now)
-            raise
-        self.metrics.decisions.labels(action=decision.action.value).inc()
-        return recommendation_view(decision, decision_id=decision_id,
-                                   reservation=None if reservation is None else
-                                   {"id": reservation.reservation_id,
-                                    "expires_at": reservation.expires_at.isoformat()})
-
-    def _reserve(self, decision: Decision, account: AccountState,
-                 now: datetime) -> tuple[Decision, Reservation | None]:
-        """Hold an approved opener's notional against concurrent decisions.
-
-        Other threads and workers cannot spend the same budget while it is held.
-
-        A refused hold turns the decision into a REJECT naming the limit; reducers hold nothing.
-        """
-        if not decision.approved or decision.intent is not Intent.OPEN:
-            return decision, None
-        outcome = self.store.try_reserve(
-            self.account_id, decision.symbol, decision.notional, decision.margin_required,
-            ttl_seconds=self.reservation_ttl_seconds, now=now,
-            limits=ports.reservation_limits(self.config, account, decision.symbol))
-        if outcome.reservation is not None:
-            return decision, outcome.reservation
-        code = outcome.refused_by or ReasonCode.EXPOSURE_LIMIT
-        step = Adjustment("reservation", code, float(decision.notional), 0.0,
-                          outcome.note or "budget held by concurrent reservations")
-        return replace(decision, action=Action.REJECT, quantity=Decimal(0) * decision.quantity,
-                       notional=Decimal(0), margin_required=Decimal(0), binding_cap=None,
-                       reasons=(*decision.reasons, code), risk_pct=0.0,
-                       trail=(*decision.trail, step)), None
-
-    def plan(self, targets: Mapping[str, float], prices: Mapping[str, Decimal], *,
-             idempotency_key: str | None = None,
-             digest: str | None = None) -> tuple[dict[str, Any], bool]:
-        """Plan a batch towards target weights (seed 000): reducers first, then openers.
-
-        Parameters
-        ----------
-        targets
-            Signed target weight per symbol, as a fraction of equity.
-        prices
-            Prices the caller supplies; the broker quotes the others.
-        idempotency_key, digest
-            As for :meth:`recommend`.
-
-        Returns
-        -------
-        tuple
-            ``{"lines": [...], "decisions": [...]}`` and whether it was replayed.
-        """
-        digest = digest or body_hash({"targets": targets, "prices": prices})
-        return self._idempotent(idempotency_key, digest,
-                                lambda: self._plan(dict(targets), dict(prices)))
-
-    def _plan(self, targets: dict[str, float], prices: dict[str, Decimal]) -> dict[str, Any]:
-        now = self.clock()
-        account = self.account(now)
-        markets = {s: self.market(s, MarketInput(price=prices.get(s)), now) for s in targets}
-        with self._desk(persist=True) as desk:
-            plan = desk.plan(targets, account, markets, now=now)
-        out = ports.plan_view(plan)
-        decisions = []
-        for decision in ports.plan_decisions(plan):
-            decision, reservation = self._reserve(decision, account, now)
-            signal = Signal(symbol=decision.symbol, side=decision.side, strategy="plan",
-                            strength=min(abs(targets.get(decision.symbol, 0.0)), 1.0),
-                            reduce_only=decision.intent is Intent.REDUCE)
-            decision_id = self.store.journal_decision(
-                decision, signal=signal, account=account, market=markets[decision.symbol],
-                config_name=self.config_name)
-            decisions.append(recommendation_view(
-                decision, decision_id=decision_id,
-                reservation=None if reservation is None else
-                {"id": reservation.reservation_id,
-                 "expires_at": reservation.expires_at.isoformat()}))
-            self.metrics.decisions.labels(action=decision.action.value).inc()
-        out["decisions"] = decisions
-        return out
-
+    # ------------------------------------------------------------------ reservations
     def confirm_reservation(self, reservation_id: str) -> dict[str, Any]:
         """Mark a reservation as filled (its notional now counts as a position)."""
         return ports.as_dict(self.store.confirm(reservation_id, now=self.clock()))

@@ -17,6 +17,7 @@ ENV_RESERVATION_TTL = "RISKDESK_RESERVATION_TTL"
 ENV_LOG_LEVEL = "RISKDESK_LOG_LEVEL"
 ENV_ACCESS_LOG = "RISKDESK_ACCESS_LOG"
 ENV_SNAPSHOT = "RISKDESK_CAPITAL_SNAPSHOT_SECONDS"
+ENV_KEY_CACHE = "RISKDESK_KEY_CACHE_SECONDS"
 
 DEFAULT_DB = "sqlite:///var/riskdesk.db"
 
@@ -42,6 +43,10 @@ class Settings:
         Write one JSON log line per request.
     capital_snapshot_seconds
         How often each worker records a capital snapshot (the equity curve); 0 turns it off.
+    key_cache_seconds
+        How long a worker trusts an API key it verified without reading it again: a key
+        revoked by another process stops being accepted within this time (deciding calls
+        check it again when they commit); 0 reads it on every request.
     """
 
     db_url: str = DEFAULT_DB
@@ -51,6 +56,7 @@ class Settings:
     log_level: str = "INFO"
     access_log: bool = True
     capital_snapshot_seconds: float = 10.0
+    key_cache_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.db_url:
@@ -63,6 +69,10 @@ class Settings:
             raise ConfigError(
                 f"settings.capital_snapshot_seconds: got {self.capital_snapshot_seconds!r}, "
                 "expected seconds in [0, 86400]", ENV_SNAPSHOT)
+        if not (0 <= self.key_cache_seconds <= 3600):
+            raise ConfigError(
+                f"settings.key_cache_seconds: got {self.key_cache_seconds!r}, "
+                "expected seconds in [0, 3600]", ENV_KEY_CACHE)
         if self.broker != "paper":
             raise ConfigError(f"settings.broker: got {self.broker!r}, expected 'paper'",
                               ENV_BROKER)
@@ -72,7 +82,8 @@ class Settings:
         """Read settings from the environment.
 
         The variables are ``RISKDESK_DB_URL``, ``RISKDESK_CONFIG``, ``RISKDESK_BROKER``,
-        ``RISKDESK_RESERVATION_TTL``, ``RISKDESK_LOG_LEVEL`` and ``RISKDESK_ACCESS_LOG``.
+        ``RISKDESK_RESERVATION_TTL``, ``RISKDESK_LOG_LEVEL``, ``RISKDESK_ACCESS_LOG``,
+        ``RISKDESK_CAPITAL_SNAPSHOT_SECONDS`` and ``RISKDESK_KEY_CACHE_SECONDS``.
 
         Parameters
         ----------
@@ -87,6 +98,7 @@ class Settings:
         e = os.environ if env is None else env
         ttl = _seconds(e, ENV_RESERVATION_TTL, "300")
         snapshot = _seconds(e, ENV_SNAPSHOT, "10")
+        key_cache = _seconds(e, ENV_KEY_CACHE, "1")
         return cls(
             db_url=e.get(ENV_DB, DEFAULT_DB),
             config=e.get(ENV_CONFIG, "default"),
@@ -95,6 +107,7 @@ class Settings:
             log_level=e.get(ENV_LOG_LEVEL, "INFO"),
             access_log=e.get(ENV_ACCESS_LOG, "1").lower() not in ("0", "false", "no", "off"),
             capital_snapshot_seconds=snapshot,
+            key_cache_seconds=key_cache,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -107,6 +120,7 @@ class Settings:
             ENV_LOG_LEVEL: self.log_level,
             ENV_ACCESS_LOG: "1" if self.access_log else "0",
             ENV_SNAPSHOT: repr(self.capital_snapshot_seconds),
+            ENV_KEY_CACHE: repr(self.key_cache_seconds),
         }
 
     def with_(self, **changes: object) -> Settings:

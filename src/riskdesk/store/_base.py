@@ -19,6 +19,8 @@ from riskdesk.domain import to_decimal
 from riskdesk.errors import InvalidInputError
 from riskdesk.store import _tables as t
 from riskdesk.store._engine import BEGIN_OPTION
+from riskdesk.store._holds import HoldLedger
+from riskdesk.store._writelock import FileWriteLock
 
 
 class StoreBase:
@@ -26,13 +28,15 @@ class StoreBase:
 
     Writes run in one transaction each. On SQLite a write transaction starts with
     ``BEGIN IMMEDIATE`` (one writer at a time across processes, others wait up to the busy
-    timeout) and, inside one process, writers queue on a lock first so that threads do not
-    spin in SQLite's busy handler. On PostgreSQL, writers that must not interleave take a
-    named lock row with ``SELECT ... FOR UPDATE`` (see :meth:`_lock`).
+    timeout); inside one process writers queue on a thread lock first, and across processes on
+    a file lock (:mod:`riskdesk.store._writelock`), so that nobody sleeps in SQLite's busy
+    handler. On PostgreSQL, writers that must not interleave take a named lock row with
+    ``SELECT ... FOR UPDATE`` (see :meth:`_lock`).
     """
 
     def __init__(self, engine: Engine, *, config: RiskConfig,
-                 clock: Callable[[], datetime], memory: bool = False) -> None:
+                 clock: Callable[[], datetime], memory: bool = False,
+                 busy_timeout_ms: int = 30_000) -> None:
         self._engine = engine
         self._config = config
         self._clock = clock
@@ -40,6 +44,11 @@ class StoreBase:
         self._write_lock = threading.Lock() if self._sqlite else None
         # One shared connection (in-memory SQLite): readers queue on the same lock.
         self._read_lock = self._write_lock if memory else None
+        database = engine.url.database
+        self._file_lock = FileWriteLock(database, timeout_s=busy_timeout_ms / 1000) \
+            if self._sqlite and not memory and database else None
+        # Each account's budget holds, kept in step with reservation_events.
+        self._holds = HoldLedger()
 
     @property
     def engine(self) -> Engine:
@@ -60,7 +69,9 @@ class StoreBase:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         guard: AbstractContextManager[Any] = self._write_lock or nullcontext()
-        with guard, self._engine.connect() as conn:
+        queue: AbstractContextManager[Any] = self._file_lock.hold() \
+            if self._file_lock is not None else nullcontext()
+        with guard, queue, self._engine.connect() as conn:
             conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             with conn.begin():
                 yield conn
@@ -75,15 +86,17 @@ class StoreBase:
             with conn.begin():
                 yield conn
 
-    def _lock(self, conn: Connection, name: str) -> None:
+    def _lock(self, conn: Connection, name: str, *, shared: bool = False) -> None:
         """Serialize writers on ``name`` until the transaction ends (PostgreSQL).
 
+        With ``shared``, the lock is taken ``FOR SHARE``: holders of the shared lock run side
+        by side and exclude only the exclusive holders (those who change what it guards).
         SQLite needs nothing: ``BEGIN IMMEDIATE`` already holds the database's write lock.
         """
         if self._sqlite:
             return
         stmt = sa.select(t.store_locks.c.name).where(t.store_locks.c.name == name) \
-            .with_for_update()
+            .with_for_update(read=shared)
         if conn.execute(stmt).first() is None:
             self._insert_ignore(conn, t.store_locks, {"name": name}, ["name"])
             conn.execute(stmt).one()

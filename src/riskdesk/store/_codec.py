@@ -21,6 +21,78 @@ from riskdesk.errors import InvalidInputError
 JsonValue = None | bool | int | float | str | list[Any] | dict[str, Any]
 
 
+class _UnfitError(Exception):
+    """Raised by the fast path; the slow path then names the offending field."""
+
+
+def _same(value: Any) -> JsonValue:
+    return value  # type: ignore[no-any-return]
+
+
+def _float(value: Any) -> JsonValue:
+    if not math.isfinite(value):
+        raise _UnfitError
+    return value  # type: ignore[no-any-return]
+
+
+def _decimal(value: Any) -> JsonValue:
+    if not value.is_finite():
+        raise _UnfitError
+    return str(value)
+
+
+def _iso(value: Any) -> JsonValue:
+    return value.isoformat()  # type: ignore[no-any-return]
+
+
+def _sequence(value: Any) -> JsonValue:
+    return [_fast(v) for v in value]
+
+
+def _mapping(value: Any) -> JsonValue:
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if type(k) is not str:
+            raise _UnfitError
+        out[k] = _fast(v)
+    return out
+
+
+#: Converters by exact type; dataclasses and enums are added as they are first met.
+_CONVERTERS: dict[type, Any] = {
+    type(None): _same, bool: _same, int: _same, str: _same, float: _float,
+    Decimal: _decimal, datetime: _iso, date: _iso, list: _sequence, tuple: _sequence,
+    dict: _mapping,
+}
+
+
+def _converter(kind: type) -> Any:
+    """A converter for ``kind`` (a dataclass or an enum), or ``None`` for the checked path."""
+    if issubclass(kind, Enum):
+        def enum(value: Any) -> JsonValue:
+            return _fast(value.value)
+        return enum
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+
+        def record(value: Any) -> JsonValue:
+            return {name: _fast(getattr(value, name)) for name in names}
+        return record
+    return None
+
+
+def _fast(value: object) -> JsonValue:
+    """:func:`to_json` without tracking the field path (the common, valid case)."""
+    convert = _CONVERTERS.get(type(value))
+    if convert is None:
+        convert = _converter(type(value))
+        if convert is None:
+            # Subclasses of the plain types and anything else: the checked path decides.
+            raise _UnfitError
+        _CONVERTERS[type(value)] = convert
+    return convert(value)  # type: ignore[no-any-return]
+
+
 def to_json(value: object, field: str) -> JsonValue:
     """A JSON-ready copy of ``value``.
 
@@ -42,10 +114,18 @@ def to_json(value: object, field: str) -> JsonValue:
     InvalidInputError
         For NaN or infinite numbers, non-string keys and unsupported types.
     """
+    try:
+        return _fast(value)
+    except _UnfitError:
+        return _checked(value, field)
+
+
+def _checked(value: object, field: str) -> JsonValue:
+    """:func:`to_json` tracking the field path, to name what cannot be stored."""
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, Enum):
-        return to_json(value.value, field)
+        return _checked(value.value, field)
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -59,17 +139,17 @@ def to_json(value: object, field: str) -> JsonValue:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name), f"{field}.{f.name}")
+        return {f.name: _checked(getattr(value, f.name), f"{field}.{f.name}")
                 for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for k, v in value.items():
             if not isinstance(k, str):
                 raise InvalidInputError(f"{field}", k, "string keys")
-            out[k] = to_json(v, f"{field}.{k}")
+            out[k] = _checked(v, f"{field}.{k}")
         return out
     if isinstance(value, list | tuple):
-        return [to_json(v, f"{field}[{i}]") for i, v in enumerate(value)]
+        return [_checked(v, f"{field}[{i}]") for i, v in enumerate(value)]
     raise InvalidInputError(field, value, "a JSON-serializable value")
 
 

@@ -62,6 +62,42 @@ class IdempotencyOps(StoreBase):
         InvalidInputError
             For an empty key or hash, or an answer that is not a JSON-ready dict.
         """
+        answer, owner = self.claim_idempotency(key, body_hash, wait_seconds=wait_seconds)
+        if answer is not None:
+            return answer, True
+        try:
+            answer = to_json_object(compute(), "response")
+        except BaseException:
+            self.withdraw_idempotency(key, owner)
+            raise
+        return self.complete_idempotency(key, owner, answer), False
+
+    def claim_idempotency(self, key: str, body_hash: str, *,
+                          wait_seconds: float = 30.0) -> tuple[dict[str, Any] | None, str]:
+        """Claim ``key`` for this caller, or return the answer stored under it.
+
+        The first step of :meth:`idempotent`, for callers that store the answer in the same
+        transaction as the work it describes (see
+        :meth:`~riskdesk.store.Store.record_decisions`): the claim is committed before this
+        returns, concurrent callers with the same key wait for the answer, and an owner that
+        fails must :meth:`withdraw_idempotency`.
+
+        Parameters
+        ----------
+        key, body_hash, wait_seconds
+            As for :meth:`idempotent`.
+
+        Returns
+        -------
+        tuple of (dict or None, str)
+            ``(answer, "")`` when an answer is stored (a replay), else ``(None, owner)``: the
+            key is this caller's, under the owner token ``owner``.
+
+        Raises
+        ------
+        ConflictError
+            As for :meth:`idempotent`.
+        """
         check_text(key, "key")
         check_text(body_hash, "body_hash", 128)
         wait = check_float(wait_seconds, "wait_seconds")
@@ -72,24 +108,36 @@ class IdempotencyOps(StoreBase):
             state, answer = self._claim(key, body_hash, owner)
             if state == "done":
                 assert answer is not None
-                return answer, True
+                return answer, ""
             if state == "mine":
-                break
+                return None, owner
             if time.monotonic() >= deadline:
                 raise ConflictError(f"idempotency key {key!r} is still being processed by "
                                     "another request; retry later")
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
-        try:
-            answer = to_json_object(compute(), "response")
-        except BaseException:
-            with self._write() as conn:
-                conn.execute(sa.delete(_K).where(_K.c.key == key, _K.c.owner == owner))
-            raise
+
+    def complete_idempotency(self, key: str, owner: str,
+                             answer: dict[str, Any]) -> dict[str, Any]:
+        """Store ``answer`` under a claim made by :meth:`claim_idempotency`.
+
+        Returns the answer as stored (JSON form). A claim that was taken over in the meantime
+        (see ``IDEMPOTENCY_STALE_AFTER``) keeps the new owner's answer.
+        """
+        doc = to_json_object(answer, "response")
         with self._write() as conn:
             conn.execute(sa.update(_K).where(_K.c.key == key, _K.c.owner == owner)
-                         .values(response=answer, completed_at=self._now()))
-        return answer, False
+                         .values(response=doc, completed_at=self._now()))
+        return doc
+
+    def withdraw_idempotency(self, key: str, owner: str) -> None:
+        """Give up a claim made by :meth:`claim_idempotency`.
+
+        An answer already stored under the claim is kept: the work it describes committed.
+        """
+        with self._write() as conn:
+            conn.execute(sa.delete(_K).where(_K.c.key == key, _K.c.owner == owner,
+                                             _K.c.response.is_(None)))
 
     def purge_idempotency(self, before: datetime) -> int:
         """Delete answered keys created before ``before``; returns how many."""

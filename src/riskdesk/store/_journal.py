@@ -64,8 +64,8 @@ class JournalOps(StoreBase):
             For a non-finite or negative number anywhere in the decision, its trail or its
             inputs, or inputs of the wrong type; nothing is written.
         """
-        row = _decision_row(decision, signal=signal, account=account, market=market,
-                            config_name=config_name, request_id=request_id)
+        row = decision_row(decision, signal=signal, account=account, market=market,
+                           config_name=config_name, request_id=request_id)
         now = self._now()
         row["recorded_at"] = now
         if row["decided_at"] is None:
@@ -150,25 +150,50 @@ class JournalOps(StoreBase):
             last_id = rows[-1]["id"]
 
 
-def _decision_row(decision: Decision, *, signal: Signal, account: AccountState | None,
-                  market: MarketSnapshot | None, config_name: str,
-                  request_id: str | None) -> dict[str, Any]:
-    if not isinstance(decision, Decision):
-        raise InvalidInputError("decision", decision, "a riskdesk.domain.Decision")
+def decision_row(decision: Decision, *, signal: Signal, account: AccountState | None,
+                 market: MarketSnapshot | None, config_name: str,
+                 request_id: str | None) -> dict[str, Any]:
+    """The validated ``decisions`` row (without ``recorded_at``) of one decision.
+
+    Raises :class:`InvalidInputError` naming the field for anything non-finite, negative or
+    of the wrong type, before anything is written.
+    """
+    return {**decision_fields(decision),
+            **input_fields(signal=signal, account=account, market=market,
+                           config_name=config_name, request_id=request_id)}
+
+
+def input_fields(*, signal: Signal, account: AccountState | None,
+                 market: MarketSnapshot | None, config_name: str,
+                 request_id: str | None) -> dict[str, Any]:
+    """The columns of a journal row that come from the decision's inputs (validated)."""
     if not isinstance(signal, Signal):
         raise InvalidInputError("signal", signal, "a riskdesk.domain.Signal")
     if account is not None and not isinstance(account, AccountState):
         raise InvalidInputError("account", account, "an AccountState or None")
     if market is not None and not isinstance(market, MarketSnapshot):
         raise InvalidInputError("market", market, "a MarketSnapshot or None")
+    return {
+        "request_id": check_optional_text(request_id, "request_id"),
+        "config_name": check_text(config_name, "config_name"),
+        "strategy": check_optional_text(signal.strategy, "signal.strategy"),
+        "account_equity_at_entry": None if account is None else account.equity,
+        "inputs": {"signal": to_json(signal, "signal"),
+                   "account": to_json(account, "account"),
+                   "market": to_json(market, "market")},
+    }
+
+
+def decision_fields(decision: Decision) -> dict[str, Any]:
+    """The columns of a journal row that come from the decision itself (validated)."""
+    if not isinstance(decision, Decision):
+        raise InvalidInputError("decision", decision, "a riskdesk.domain.Decision")
     d = decision
     decided_at = None if d.decided_at is None else check_time(d.decided_at,
                                                                "decision.decided_at")
     notional = check_money(d.notional, "decision.notional")
     return {
         "decided_at": decided_at,
-        "request_id": check_optional_text(request_id, "request_id"),
-        "config_name": check_text(config_name, "config_name"),
         "symbol": check_text(d.symbol, "decision.symbol", 64),
         "side": d.side.value,
         "intent": d.intent.value,
@@ -181,15 +206,10 @@ def _decision_row(decision: Decision, *, signal: Signal, account: AccountState |
         "execution_method": d.execution_method.value,
         "binding_cap": None if d.binding_cap is None else d.binding_cap.value,
         "risk_pct": check_float(d.risk_pct, "decision.risk_pct"),
-        "strategy": check_optional_text(signal.strategy, "signal.strategy"),
-        "account_equity_at_entry": None if account is None else account.equity,
         "position_size_usd": notional,
         "reasons": to_json(list(d.reasons), "decision.reasons"),
         "close_symbols": to_json(list(d.close_symbols), "decision.close_symbols"),
         "trail": to_json([a.to_dict() for a in d.trail], "decision.trail"),
-        "inputs": {"signal": to_json(signal, "signal"),
-                   "account": to_json(account, "account"),
-                   "market": to_json(market, "market")},
     }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from riskdesk.errors import InvalidInputError
+from riskdesk.errors import ConflictError, InvalidInputError
 from riskdesk.store import _tables as t
 from riskdesk.store._base import StoreBase, check_text
 
@@ -26,6 +28,8 @@ _PREFIX = "rdk"
 #: Scopes a key may hold. ``admin`` implies ``trade``, and ``trade`` implies ``read``.
 SCOPES = ("read", "trade", "admin")
 _RANK = {s: i for i, s in enumerate(SCOPES)}
+#: Most verified keys remembered per store (see ``max_age`` of ``verify_api_key``).
+_CACHE_SIZE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,10 @@ class ApiKey:
         return self.active and any(_RANK[s] >= _RANK[scope] for s in self.scopes)
 
 
+class RevokedKeyError(ConflictError):
+    """The API key a write was made for was revoked before the write committed."""
+
+
 def _digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
@@ -65,6 +73,12 @@ def _scopes(scopes: Iterable[str]) -> list[str]:
 
 class KeyOps(StoreBase):
     """Create, list, revoke and verify API keys."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Keys verified against the database: digest -> (key, when, monotonic seconds).
+        self._key_cache: dict[str, tuple[ApiKey, float]] = {}
+        self._key_cache_lock = threading.Lock()
 
     def create_api_key(self, name: str, scopes: Iterable[str]) -> tuple[str, str]:
         """Create a key.
@@ -115,25 +129,63 @@ class KeyOps(StoreBase):
                 conn.execute(sa.update(_A).where(_A.c.key_id == key_id)
                              .values(revoked_at=self._now()))
             row = conn.execute(sa.select(_A).where(_A.c.key_id == key_id)).one()
+        cache = self._key_cache
+        with self._key_cache_lock:
+            for digest in [d for d, (k, _) in cache.items() if k.key_id == key_id]:
+                del cache[digest]
         return _key(row)
 
-    def verify_api_key(self, plaintext: str) -> ApiKey | None:
-        """The active key matching ``plaintext``, or ``None`` (unknown, malformed, revoked)."""
+    def cached_api_key(self, plaintext: str, *, max_age: float) -> ApiKey | None:
+        """The key matching ``plaintext`` if this store verified it within ``max_age`` seconds.
+
+        Reads nothing: ``None`` means "not known here", not "invalid" (then call
+        :meth:`verify_api_key`).
+        """
+        if max_age <= 0 or not isinstance(plaintext, str):
+            return None
+        hit = self._key_cache.get(_digest(plaintext))
+        if hit is None or time.monotonic() - hit[1] >= max_age:
+            return None
+        return hit[0]
+
+    def verify_api_key(self, plaintext: str, *, max_age: float = 0.0) -> ApiKey | None:
+        """The active key matching ``plaintext``, or ``None`` (unknown, malformed, revoked).
+
+        Parameters
+        ----------
+        plaintext
+            The key as the caller sent it.
+        max_age
+            Seconds a key verified against the database by this store may be trusted
+            without reading it again. ``0`` reads it every time. A key revoked through this
+            store stops at once; one revoked by another process (``riskdesk keys revoke``)
+            stops within ``max_age``.
+        """
         if not isinstance(plaintext, str):
             return None
         parts = plaintext.split("_", 2)
         if len(parts) != 3 or parts[0] != _PREFIX or len(parts[1]) != 16:
             return None
+        cached = self.cached_api_key(plaintext, max_age=max_age)
+        if cached is not None:
+            return cached
+        digest = _digest(plaintext)
+        cache = self._key_cache
         with self._read() as conn:
             row = conn.execute(sa.select(_A).where(_A.c.key_id == parts[1])).first()
         if row is None:
             # Spend the same work as a real comparison.
-            hmac.compare_digest(_digest(plaintext), _digest(""))
+            hmac.compare_digest(digest, _digest(""))
             return None
-        if not hmac.compare_digest(_digest(plaintext), row.key_hash) \
-                or row.revoked_at is not None:
+        if not hmac.compare_digest(digest, row.key_hash) or row.revoked_at is not None:
             return None
-        return _key(row)
+        key = _key(row)
+        if max_age > 0:
+            with self._key_cache_lock:
+                if len(cache) >= _CACHE_SIZE:
+                    cache.clear()
+                cache[digest] = (key, time.monotonic())
+        return key
 
 
 def _key(row: Any) -> ApiKey:

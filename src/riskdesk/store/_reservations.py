@@ -33,6 +33,7 @@ from riskdesk.store._base import (
     check_text,
     check_time,
 )
+from riskdesk.store._holds import expire_due, held
 
 _R = t.reservations
 _E = t.reservation_events
@@ -206,21 +207,16 @@ class ReservationOps(StoreBase):
             raise InvalidInputError("limits", limits, "a ReservationLimits")
         with self._write() as conn:
             self._lock(conn, f"reservations:{account_id}")
-            held = self._held(conn, account_id, now, limits.as_of)
-            h_notional = sum((r.notional for r in held), _ZERO)
-            h_margin = sum((r.margin for r in held), _ZERO)
-            h_tier = sum((r.notional for r in held if r.tier == limits.tier), _ZERO) \
-                if limits.tier is not None else _ZERO
-            refused, note = _check(limits, notional, margin, h_notional, h_margin, h_tier)
+            holds = self._holds.holds(conn, account_id, earliest=now)
+            h_notional, h_margin, h_tier = held(holds, now, limits.as_of, limits.tier)
+            refused, note = check_limits(limits, notional, margin, h_notional, h_margin,
+                                         h_tier)
             if refused is not None:
                 return ReservationOutcome(None, refused, h_notional, h_margin, h_tier, note)
             res = Reservation(uuid.uuid4().hex, account_id, symbol, notional, margin,
                               limits.tier, ReservationStatus.ACTIVE, now,
                               now + timedelta(seconds=ttl))
-            conn.execute(sa.insert(_R), {
-                "id": res.reservation_id, "account_id": account_id, "symbol": symbol,
-                "notional": notional, "margin": margin, "tier": res.tier,
-                "status": res.status.value, "created_at": now, "expires_at": res.expires_at})
+            conn.execute(sa.insert(_R), reservation_row(res))
             _event(conn, res.reservation_id, account_id, "RESERVE", now, notional, margin)
         return ReservationOutcome(res, None, h_notional, h_margin, h_tier)
 
@@ -297,7 +293,7 @@ class ReservationOps(StoreBase):
             ).scalars().all()
             for account_id in sorted(accounts):
                 self._lock(conn, f"reservations:{account_id}")
-                n += self._expire_account(conn, account_id, now)
+                n += expire_due(conn, account_id, now)
         return n
 
     def reservation(self, reservation_id: str) -> Reservation:
@@ -343,34 +339,11 @@ class ReservationOps(StoreBase):
                                     "the id of an existing reservation")
         self._lock(conn, f"reservations:{account_id}")
 
-    def _held(self, conn: Connection, account_id: str, now: datetime,
-              as_of: datetime | None) -> list[Any]:
-        """The account's holds that count, after marking the expired ones."""
-        confirmed = _R.c.status == ReservationStatus.CONFIRMED.value
-        if as_of is not None:
-            confirmed = sa.and_(confirmed, _R.c.confirmed_at > as_of)
-        rows = conn.execute(sa.select(_R).where(
-            _R.c.account_id == account_id,
-            sa.or_(_R.c.status == ReservationStatus.ACTIVE.value, confirmed))).all()
-        held = []
-        for row in rows:
-            if row.status == ReservationStatus.ACTIVE.value and row.expires_at <= now:
-                _settle(conn, row, ReservationStatus.EXPIRED, "EXPIRE", now)
-            else:
-                held.append(row)
-        return held
 
-    def _expire_account(self, conn: Connection, account_id: str, now: datetime) -> int:
-        rows = conn.execute(sa.select(_R).where(
-            _R.c.account_id == account_id, _R.c.status == ReservationStatus.ACTIVE.value,
-            _R.c.expires_at <= now)).all()
-        for row in rows:
-            _settle(conn, row, ReservationStatus.EXPIRED, "EXPIRE", now)
-        return len(rows)
-
-
-def _check(limits: ReservationLimits, notional: Decimal, margin: Decimal, h_notional: Decimal,
-           h_margin: Decimal, h_tier: Decimal) -> tuple[ReasonCode | None, str]:
+def check_limits(limits: ReservationLimits, notional: Decimal, margin: Decimal,
+                 h_notional: Decimal, h_margin: Decimal,
+                 h_tier: Decimal) -> tuple[ReasonCode | None, str]:
+    """The limit a new hold would break on top of what is held, with the numbers, or None."""
     if h_notional + notional > limits.buying_power:
         return ReasonCode.INSUFFICIENT_BUYING_POWER, (
             f"held {h_notional} + {notional} > buying power {limits.buying_power}")
@@ -401,6 +374,14 @@ def _event(conn: Connection, reservation_id: str, account_id: str, event: str, a
     conn.execute(sa.insert(_E), {"reservation_id": reservation_id, "account_id": account_id,
                                  "event": event, "at": at, "notional": notional,
                                  "margin": margin})
+
+
+def reservation_row(res: Reservation) -> dict[str, Any]:
+    """The ``reservations`` row of a new hold."""
+    return {"id": res.reservation_id, "account_id": res.account_id, "symbol": res.symbol,
+            "notional": res.notional, "margin": res.margin, "tier": res.tier,
+            "status": res.status.value, "created_at": res.created_at,
+            "expires_at": res.expires_at}
 
 
 def _reservation(row: Any) -> Reservation:

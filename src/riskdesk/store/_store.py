@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, make_url
 
 from riskdesk.config import RiskConfig
 from riskdesk.errors import InvalidInputError
+from riskdesk.store._batch import BatchOps
 from riskdesk.store._capital import CapitalOps
 from riskdesk.store._engine import is_memory_sqlite, make_engine, resolve_url
 from riskdesk.store._idempotency import IdempotencyOps
@@ -55,8 +56,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-class Store(JournalOps, IdempotencyOps, CapitalOps, ReservationOps, StateOps, StatsOps,
-            ReportOps, KeyOps):
+class Store(BatchOps, JournalOps, IdempotencyOps, CapitalOps, ReservationOps, StateOps,
+            StatsOps, ReportOps, KeyOps):
     """riskdesk's memory: journal, capital history, reservations, state, fills, keys.
 
     Open one per process with :meth:`open`; it is safe to share between threads. Several
@@ -102,7 +103,8 @@ class Store(JournalOps, IdempotencyOps, CapitalOps, ReservationOps, StateOps, St
         engine = make_engine(resolved, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size)
         store = cls(engine, config=config if config is not None else RiskConfig(),
                     clock=clock if clock is not None else _utc_now,
-                    memory=is_memory_sqlite(make_url(resolved)))
+                    memory=is_memory_sqlite(make_url(resolved)),
+                    busy_timeout_ms=busy_timeout_ms)
         if migrate:
             store.migrate()
         return store
@@ -113,6 +115,7 @@ class Store(JournalOps, IdempotencyOps, CapitalOps, ReservationOps, StateOps, St
             if not self._sqlite:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
             command.upgrade(alembic_config(conn), revision)
+        self._holds.forget()
 
     def downgrade(self, revision: str = "base") -> None:
         """Downgrade the schema to ``revision`` (``"base"`` drops every table)."""
@@ -120,6 +123,7 @@ class Store(JournalOps, IdempotencyOps, CapitalOps, ReservationOps, StateOps, St
             if not self._sqlite:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
             command.downgrade(alembic_config(conn), revision)
+        self._holds.forget()
 
     def schema_version(self) -> str | None:
         """The database's current migration revision, or ``None`` for an empty database."""
@@ -132,8 +136,11 @@ class Store(JournalOps, IdempotencyOps, CapitalOps, ReservationOps, StateOps, St
         return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Commit queued decision writes, then close every pooled connection."""
+        self._stop_group_commit()
         self._engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
 
     def __enter__(self) -> Store:
         return self

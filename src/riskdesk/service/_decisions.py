@@ -1,0 +1,320 @@
+"""Deciding: a decision made on the desk, then reserved, journaled and answered in one write.
+
+The flow of ``POST /api/capital/recommendation/position`` and ``POST /api/orders/plan``:
+
+1. an idempotency key, when given, is claimed (a retry gets the stored answer);
+2. the account and market come from the broker (completed by what the caller sent);
+3. the desk decides on the desk state the worker holds in memory (no database read);
+4. one :class:`~riskdesk.store.DecisionWrite` reserves the budget of an approved opener,
+   journals the decision (a refused hold turns it into a REJECT), stores the idempotent answer
+   and checks that the desk state decided on is still the stored one, in one transaction that
+   concurrent requests share (group commit);
+5. when another worker saved a new desk state meanwhile (an operator's halt), nothing was
+   written: the state is reloaded and the decision made again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from riskdesk.brokers import PaperBroker
+from riskdesk.config import RiskConfig
+from riskdesk.domain import AccountState, BookLevel, Intent, MarketSnapshot, Signal
+from riskdesk.errors import ConflictError, StaleStateError
+from riskdesk.service import _adapters as ports
+from riskdesk.service._deciding import decision_record, decision_view, single_answer
+from riskdesk.service._json import jsonable
+from riskdesk.service._metrics import Metrics
+from riskdesk.service._paper import NoAccount
+from riskdesk.service._state import DeskMovedError, DeskSession, SaveNeededError
+from riskdesk.store import DecisionWrite, RecordedDecision, WriteResult
+
+Clock = Callable[[], datetime]
+Claim = tuple[str, str] | None
+#: Times a decision is made again when another worker saved a new desk state meanwhile.
+DECIDE_TRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInput:
+    """Market data a caller supplies; anything left ``None`` is asked of the broker."""
+
+    price: Decimal | None = None
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    atr: Decimal | None = None
+    volatility: float | None = None
+    vix: float | None = None
+    bids: tuple[BookLevel, ...] = field(default_factory=tuple)
+    asks: tuple[BookLevel, ...] = field(default_factory=tuple)
+
+
+def body_hash(payload: object) -> str:
+    """SHA-256 of a request body in canonical JSON (sorted keys), for idempotency checks."""
+    text = json.dumps(jsonable(payload), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+
+class Deciding:
+    """The deciding half of :class:`~riskdesk.service.Service` (see the module notes)."""
+
+    config: RiskConfig
+    config_name: str
+    store: Any
+    broker: Any
+    clock: Clock
+    reservation_ttl_seconds: float
+    account_id: str
+    metrics: Metrics
+    session: DeskSession
+    _key_locks: dict[str, threading.Lock]
+    _key_locks_guard: threading.Lock
+
+    def account(self, now: datetime | None = None) -> AccountState:
+        """The account as the broker reports it now."""
+        raise NotImplementedError
+
+    def market(self, symbol: str, given: MarketInput | None, now: datetime) -> MarketSnapshot:
+        """A market snapshot from the caller's data, completed from the broker."""
+        raise NotImplementedError
+
+    @contextmanager
+    def _key_lock(self, key: str | None) -> Iterator[None]:
+        """Serialize retries of one idempotency key in this process.
+
+        The store serializes them across processes.
+        """
+        if key is None:
+            yield
+            return
+        with self._key_locks_guard:
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
+            yield
+
+    def _idempotent(self, key: str | None, digest: str | None,
+                    run: Callable[[Claim], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+        """Run ``run`` once per idempotency key; its write stores the answer with the key."""
+        if key is None or digest is None:
+            return run(None), False
+        with self._key_lock(key):
+            stored, owner = self.store.claim_idempotency(key, digest)
+            if stored is not None:
+                self.metrics.replays.inc()
+                return dict(stored), True
+            try:
+                return run((key, owner)), False
+            except BaseException:
+                self.store.withdraw_idempotency(key, owner)
+                raise
+
+    def recommend(self, signal: Signal, market: MarketInput | None = None, *,
+                  idempotency_key: str | None = None, digest: str | None = None,
+                  request_id: str | None = None,
+                  api_key_id: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Decide one order, journal it and reserve its notional when it is approved.
+
+        The reservation, the journal row and the idempotent answer are written in one
+        transaction, shared with concurrent calls (group commit); the answer is returned only
+        after it committed.
+
+        Parameters
+        ----------
+        signal
+            What the bot wants to do.
+        market
+            Market data the caller has; the rest comes from the broker.
+        idempotency_key
+            When given, a retry with the same key and body returns the stored answer and a
+            different body raises :class:`~riskdesk.errors.ConflictError`.
+        digest
+            Hash of the request body (see :func:`body_hash`); computed when omitted.
+        request_id
+            Stored with the journal entry.
+        api_key_id
+            The caller's API key: when it is revoked before the decision commits, nothing is
+            written and :class:`~riskdesk.store.RevokedKeyError` is raised.
+
+        Returns
+        -------
+        tuple
+            The recommendation (see :func:`recommendation_view`) and whether it was replayed.
+        """
+        if idempotency_key is not None and digest is None:
+            digest = body_hash({"signal": signal, "market": market})
+
+        def run(claim: Claim) -> dict[str, Any]:
+            result = self._retrying(
+                lambda: self._recommendation(signal, market, request_id, claim, api_key_id),
+                self.store.record_decisions)
+            return self._answer(result)
+
+        return self._idempotent(idempotency_key, digest, run)
+
+    async def recommend_async(self, signal: Signal, market: MarketInput | None = None, *,
+                              idempotency_key: str | None = None, digest: str | None = None,
+                              request_id: str | None = None,
+                              api_key_id: str | None = None) -> tuple[dict[str, Any], bool]:
+        """:meth:`recommend` for a caller on an event loop (the HTTP service).
+
+        With an in-memory broker (the paper account) the decision is made on the loop and
+        only the write waits, without a thread, for its group commit; anything that may block
+        (another broker, loading or saving the desk state, an idempotency key) runs on a
+        worker thread.
+        """
+        if idempotency_key is not None or not self._decides_inline():
+            return await asyncio.to_thread(
+                self.recommend, signal, market, idempotency_key=idempotency_key,
+                digest=digest, request_id=request_id, api_key_id=api_key_id)
+        for _ in range(DECIDE_TRIES):
+            try:
+                if self.session.loaded:
+                    write = self._recommendation(signal, market, request_id, None, api_key_id,
+                                                 save=False)
+                else:
+                    write = await asyncio.to_thread(self._recommendation, signal, market,
+                                                    request_id, None, api_key_id)
+            except SaveNeededError:
+                write = await asyncio.to_thread(self._recommendation, signal, market,
+                                                request_id, None, api_key_id)
+            except DeskMovedError:
+                self.session.invalidate()
+                continue
+            try:
+                result = await asyncio.wrap_future(self.store.submit_decisions(write))
+            except StaleStateError:
+                self.session.invalidate()
+                continue
+            return self._answer(self._counted(result)), False
+        raise _desk_kept_moving()
+
+    def _decides_inline(self) -> bool:
+        """Whether the broker answers from memory (deciding may run on an event loop)."""
+        return isinstance(self.broker, PaperBroker | NoAccount)
+
+    def _recommendation(self, signal: Signal, given: MarketInput | None,
+                        request_id: str | None, claim: Claim, api_key_id: str | None, *,
+                        save: bool = True) -> DecisionWrite:
+        """Decide on the held desk state and build the write (raises DeskMovedError)."""
+        now = self.clock()
+        account = self.account(now)
+        market = self.market(signal.symbol, given, now)
+        decision, version = self.session.decide(
+            lambda desk: desk.recommend(signal, account, market, now=now), at=now, save=save)
+        record = decision_record(
+            decision, signal=signal, account=account, market=market, config=self.config,
+            config_name=self.config_name, ttl_seconds=self.reservation_ttl_seconds,
+            account_id=self.account_id, request_id=request_id)
+        return DecisionWrite((record,), now, desk_version=version, idempotency=claim,
+                             answer=single_answer if claim is not None else None,
+                             api_key_id=api_key_id)
+
+    @staticmethod
+    def _answer(result: WriteResult) -> dict[str, Any]:
+        return result.answer if result.answer is not None else decision_view(result.decisions[0])
+
+    def _counted(self, result: WriteResult) -> WriteResult:
+        for recorded in result.decisions:
+            self.metrics.decisions.labels(action=recorded.decision.action.value).inc()
+        return result
+
+    def _retrying(self, make: Callable[[], DecisionWrite | None],
+                  commit: Callable[[DecisionWrite], WriteResult]) -> WriteResult:
+        """Decide and write until both ran on the stored desk state (see :mod:`._state`).
+
+        ``make`` decides and builds the write (``None``: nothing to write).
+        """
+        for _ in range(DECIDE_TRIES):
+            try:
+                write = make()
+            except DeskMovedError:
+                self.session.invalidate()
+                continue
+            if write is None:
+                return WriteResult(())
+            try:
+                result = commit(write)
+            except StaleStateError:
+                self.session.invalidate()
+                continue
+            return self._counted(result)
+        raise _desk_kept_moving()
+
+    def plan(self, targets: Mapping[str, float], prices: Mapping[str, Decimal], *,
+             idempotency_key: str | None = None, digest: str | None = None,
+             api_key_id: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Plan a batch towards target weights (seed 000): reducers first, then openers.
+
+        Every decision of the plan is journaled, with its reservation, in one transaction.
+
+        Parameters
+        ----------
+        targets
+            Signed target weight per symbol, as a fraction of equity.
+        prices
+            Prices the caller supplies; the broker quotes the others.
+        idempotency_key, digest, api_key_id
+            As for :meth:`recommend`.
+
+        Returns
+        -------
+        tuple
+            ``{"lines": [...], "decisions": [...]}`` and whether it was replayed.
+        """
+        if idempotency_key is not None and digest is None:
+            digest = body_hash({"targets": targets, "prices": prices})
+        return self._idempotent(idempotency_key, digest,
+                                lambda claim: self._plan(dict(targets), dict(prices), claim,
+                                                         api_key_id))
+
+    def _plan(self, targets: dict[str, float], prices: dict[str, Decimal],
+              claim: Claim, api_key_id: str | None) -> dict[str, Any]:
+        lines: dict[str, Any] = {}
+
+        def answer(recorded: tuple[RecordedDecision, ...]) -> dict[str, Any]:
+            return {**lines, "decisions": [decision_view(r) for r in recorded]}
+
+        def make() -> DecisionWrite | None:
+            now = self.clock()
+            account = self.account(now)
+            markets = {s: self.market(s, MarketInput(price=prices.get(s)), now)
+                       for s in targets}
+            plan, version = self.session.decide(
+                lambda desk: desk.plan(targets, account, markets, now=now), at=now)
+            lines.clear()
+            lines.update(ports.plan_view(plan))
+            records = []
+            for decision in ports.plan_decisions(plan):
+                signal = Signal(symbol=decision.symbol, side=decision.side, strategy="plan",
+                                strength=min(abs(targets.get(decision.symbol, 0.0)), 1.0),
+                                reduce_only=decision.intent is Intent.REDUCE)
+                records.append(decision_record(
+                    decision, signal=signal, account=account, market=markets[decision.symbol],
+                    config=self.config, config_name=self.config_name,
+                    ttl_seconds=self.reservation_ttl_seconds, account_id=self.account_id))
+            if not records:
+                return None
+            return DecisionWrite(tuple(records), now, desk_version=version, idempotency=claim,
+                                 answer=answer if claim is not None else None,
+                                 api_key_id=api_key_id)
+
+        result = self._retrying(make, self.store.record_decisions)
+        if result.answer is not None:
+            return result.answer
+        if claim is not None:  # nothing to journal: the answer is stored on its own
+            return dict(self.store.complete_idempotency(*claim, answer(result.decisions)))
+        return answer(result.decisions)
+
+
+def _desk_kept_moving() -> ConflictError:
+    return ConflictError(f"the desk state changed {DECIDE_TRIES} times while deciding; retry")

@@ -1,0 +1,371 @@
+"""Decisions journaled with their budget holds and idempotent answer in one transaction.
+
+:meth:`BatchOps.record_decisions` is the service's one write per decision: it reserves the
+budget of each approved opener, journals every decision (a refused hold turned into the
+caller's REJECT first), stores the idempotent answer and checks that the desk state the
+decisions were made on is still the stored one, all in one transaction. Concurrent calls of
+one process share that transaction (group commit, :mod:`riskdesk.store._group`): one
+``BEGIN IMMEDIATE``, one commit and one fsync for the whole group.
+
+Inside the transaction each account's holds are read once (after marking the due ones
+expired) and every hold of the group is checked, in arrival order, against those plus the
+ones granted earlier in the same group, so the cross-process invariant of
+:meth:`~riskdesk.store.Store.try_reserve` holds unchanged. A write that cannot be prepared
+(bad input, stale desk state, a lost idempotency claim, a failing callback) fails alone and
+writes nothing; a failure of the transaction itself fails every write of the group. No caller
+is answered before the transaction holding its write committed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
+
+from riskdesk.config import RiskConfig
+from riskdesk.domain import Decision
+from riskdesk.errors import ConflictError, InvalidInputError, StaleStateError
+from riskdesk.store import _tables as t
+from riskdesk.store._base import StoreBase
+from riskdesk.store._codec import to_json_object
+from riskdesk.store._group import GroupCommit
+from riskdesk.store._holds import Hold, held
+from riskdesk.store._journal import decision_fields, input_fields
+from riskdesk.store._keys import RevokedKeyError
+from riskdesk.store._reservations import (
+    Reservation,
+    ReservationOutcome,
+    ReservationStatus,
+    check_limits,
+    reservation_row,
+)
+from riskdesk.store._writes import (
+    DecisionRecord,
+    DecisionWrite,
+    RecordedDecision,
+    WriteResult,
+)
+
+_J = t.decisions
+_R = t.reservations
+_E = t.reservation_events
+_K = t.idempotency_keys
+_A = t.api_keys
+_D = t.desk_state
+_DESK_ROW = 1
+
+_ANSWER = (sa.update(_K)
+           .where(_K.c.key == sa.bindparam("k_key"), _K.c.owner == sa.bindparam("k_owner"))
+           .values(response=sa.bindparam("k_response", type_=_K.c.response.type),
+                   completed_at=sa.bindparam("k_at", type_=_K.c.completed_at.type)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """A write with its journal columns computed (and validated) outside the transaction."""
+
+    write: DecisionWrite
+    inputs: tuple[dict[str, Any], ...]
+    fields: tuple[dict[str, Any], ...]
+
+
+@dataclass
+class _Rows:
+    reservations: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    holds: list[tuple[str, Hold]] = field(default_factory=list)
+
+    def extend(self, other: _Rows) -> None:
+        self.reservations += other.reservations
+        self.events += other.events
+        self.decisions += other.decisions
+        self.answers += other.answers
+        self.holds += other.holds
+
+
+class _Book:
+    """An account's holds during one batch, summed once for what every write sees alike.
+
+    Active holds that outlive the batch's latest decision time count for every write of the
+    batch: their sums are taken once. The others (expiring within the batch's time span,
+    confirmed ones, which depend on each write's ``as_of``, and the holds granted in the
+    batch) are checked write by write.
+    """
+
+    def __init__(self, holds: list[Hold], latest: datetime) -> None:
+        self.notional = self.margin = Decimal(0)
+        self.tiers: dict[str | None, Decimal] = {}
+        self.varying: list[Hold] = []
+        for h in holds:
+            if h.active and h.expires_at > latest:
+                self.notional += h.notional
+                self.margin += h.margin
+                self.tiers[h.tier] = self.tiers.get(h.tier, Decimal(0)) + h.notional
+            else:
+                self.varying.append(h)
+
+    def held(self, now: datetime, as_of: datetime | None, tier: str | None,
+             extra: list[Hold]) -> tuple[Decimal, Decimal, Decimal]:
+        n, m, tier_n = held([*self.varying, *extra], now, as_of, tier)
+        steady_tier = self.tiers.get(tier, Decimal(0)) if tier is not None else Decimal(0)
+        return self.notional + n, self.margin + m, steady_tier + tier_n
+
+
+_SQLITE_HEAD = sa.select(
+    sa.select(_D.c.version).where(_D.c.id == _DESK_ROW).scalar_subquery(),
+    sa.select(sa.func.coalesce(sa.func.max(_J.c.id), 0)).scalar_subquery())
+_DESK_VERSION = sa.select(_D.c.version).where(_D.c.id == _DESK_ROW)
+_NEXT_IDS = sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(_J.name, _J.c.id.name))) \
+    .select_from(sa.func.generate_series(1, sa.bindparam("n", type_=sa.Integer())))
+_ACTIVE_KEY = sa.select(_A.c.revoked_at).where(_A.c.key_id == sa.bindparam("b_key"))
+_INSERT_RESERVATIONS = sa.insert(_R)
+_INSERT_EVENTS = sa.insert(_E)
+#: The journal's JSON columns arrive as JSON text, encoded before the transaction.
+_JSON_COLUMNS = ("reasons", "close_symbols", "trail", "inputs")
+
+
+def _insert_decisions(dialect: str) -> sa.Insert:
+    def text(column: str) -> Any:
+        param = sa.bindparam(f"j_{column}", type_=sa.Text())
+        return sa.cast(param, postgresql.JSONB) if dialect == "postgresql" else param
+
+    return sa.insert(_J).values({c: text(c) for c in _JSON_COLUMNS})
+
+
+def _encoded(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with its JSON documents as JSON text (as the JSON column would store it)."""
+    out = dict(fields)
+    for column in _JSON_COLUMNS:
+        if column in out:
+            out[f"j_{column}"] = json.dumps(out.pop(column))
+    return out
+
+
+class BatchOps(StoreBase):
+    """Journal decisions with their holds and answers, group-committed."""
+
+    def __init__(self, engine: Engine, *, config: RiskConfig,
+                 clock: Callable[[], datetime], memory: bool = False,
+                 busy_timeout_ms: int = 30_000) -> None:
+        super().__init__(engine, config=config, clock=clock, memory=memory,
+                         busy_timeout_ms=busy_timeout_ms)
+        self._decision_group: GroupCommit[_Job, WriteResult] = \
+            GroupCommit(self._write_decisions)
+        self._insert_decisions = _insert_decisions(engine.dialect.name)
+
+    @property
+    def group_commit_stats(self) -> tuple[int, int]:
+        """Transactions and writes :meth:`record_decisions` committed in this process."""
+        return self._decision_group.batches, self._decision_group.items
+
+    def record_decisions(self, write: DecisionWrite) -> WriteResult:
+        """Reserve, journal and answer in one transaction shared with concurrent callers.
+
+        Parameters
+        ----------
+        write
+            The decisions, their holds, the desk-state version and the idempotency claim.
+
+        Returns
+        -------
+        WriteResult
+            Each decision as journaled with its id and hold, and the answer (JSON form, as
+            stored), once the transaction committed (durable on disk).
+
+        Raises
+        ------
+        StaleStateError
+            When the stored desk state is no longer ``write.desk_version``.
+        ConflictError
+            When the idempotency claim was taken over by another request.
+        RevokedKeyError
+            When ``write.api_key_id`` was revoked before the commit.
+        InvalidInputError
+            For a decision that cannot be journaled (nothing is written).
+        """
+        return self._decision_group.submit(_job(write))
+
+    def submit_decisions(self, write: DecisionWrite) -> Future[WriteResult]:
+        """Like :meth:`record_decisions`, without blocking: for callers on an event loop.
+
+        A writer thread commits the write with whatever else is queued; the future completes
+        once the transaction committed (or fails with the exceptions
+        :meth:`record_decisions` raises). Bad input raises here, before anything is queued.
+        """
+        return self._decision_group.submit_nowait(_job(write))
+
+    def _stop_group_commit(self) -> None:
+        self._decision_group.close()
+
+    # ------------------------------------------------------------------ the transaction
+    def _write_decisions(self, take: Callable[[], list[_Job]]
+                         ) -> list[WriteResult | BaseException]:
+        out: list[WriteResult | BaseException] = []
+        rows = _Rows()
+        with self._write() as conn:
+            # Taken only now that the write lock is held: what arrived meanwhile joins.
+            jobs = take()
+            recorded_at = self._now()
+            writes = [j.write for j in jobs]
+            version, ids = self._head(conn, writes, sum(len(w.records) for w in writes))
+            books = self._hold_books(conn, writes)
+            owners = self._claim_owners(conn, writes)
+            keys = self._active_keys(conn, writes)
+            for job in jobs:
+                try:
+                    if job.write.api_key_id is not None and job.write.api_key_id not in keys:
+                        raise RevokedKeyError(f"API key {job.write.api_key_id} was revoked")
+                    result, mine = _prepare(job, version, books, owners, ids, recorded_at)
+                except Exception as exc:  # noqa: BLE001 - the failure is this caller's answer
+                    out.append(exc)
+                    continue
+                for account_id, hold in mine.holds:
+                    books[account_id].varying.append(hold)
+                rows.extend(mine)
+                out.append(result)
+            if rows.reservations:
+                conn.execute(_INSERT_RESERVATIONS, rows.reservations)
+            if rows.events:
+                conn.execute(_INSERT_EVENTS, rows.events)
+            if rows.decisions:
+                conn.execute(self._insert_decisions, rows.decisions)
+            if rows.answers:
+                conn.execute(_ANSWER, rows.answers)
+        return out
+
+    def _head(self, conn: Connection, writes: Sequence[DecisionWrite],
+              n: int) -> tuple[int | None, Iterator[int]]:
+        """The stored desk-state version (when a write checks it) and ``n`` journal ids.
+
+        The ids are known before the insert so that the answers can name them.
+        """
+        check = any(w.desk_version is not None for w in writes)
+        if self._sqlite:
+            # One statement for both; the write lock is held, nobody else inserts meanwhile.
+            current, last = conn.execute(_SQLITE_HEAD).one()
+            first = int(last) + 1
+            return (0 if current is None else int(current)) if check else None, \
+                iter(range(first, first + n))
+        version = None
+        if check:
+            # Shared: batches run side by side, a save of the desk state waits for them.
+            self._lock(conn, "desk_state", shared=True)
+            current = conn.execute(_DESK_VERSION).scalar()
+            version = 0 if current is None else int(current)
+        return version, iter([int(v) for v in conn.execute(_NEXT_IDS, {"n": n}).scalars()])
+
+    def _hold_books(self, conn: Connection, writes: Sequence[DecisionWrite]
+                    ) -> dict[str, _Book]:
+        span: dict[str, tuple[datetime, datetime]] = {}
+        for w in writes:
+            for r in w.records:
+                if r.hold is not None:
+                    first, last = span.get(r.hold.account_id, (w.now, w.now))
+                    span[r.hold.account_id] = (min(first, w.now), max(last, w.now))
+        books: dict[str, _Book] = {}
+        for account_id in sorted(span):
+            self._lock(conn, f"reservations:{account_id}")
+            first, last = span[account_id]
+            books[account_id] = _Book(self._holds.holds(conn, account_id, earliest=first),
+                                      last)
+        return books
+
+    def _active_keys(self, conn: Connection, writes: Sequence[DecisionWrite]) -> set[str]:
+        wanted = sorted({w.api_key_id for w in writes if w.api_key_id is not None})
+        # One point query per key (batches rarely carry more than one or two keys).
+        return {k for k in wanted
+                if (row := conn.execute(_ACTIVE_KEY, {"b_key": k}).first()) is not None
+                and row[0] is None}
+
+    def _claim_owners(self, conn: Connection, writes: Sequence[DecisionWrite]
+                      ) -> dict[str, str]:
+        keys = sorted({w.idempotency[0] for w in writes if w.idempotency is not None})
+        if not keys:
+            return {}
+        stmt = sa.select(_K.c.key, _K.c.owner).where(_K.c.key.in_(keys)).order_by(_K.c.key)
+        if not self._sqlite:
+            stmt = stmt.with_for_update()
+        return {str(k): str(o) for k, o in conn.execute(stmt).all()}
+
+
+def _job(write: DecisionWrite) -> _Job:
+    """The write with its journal columns built and checked (outside the transaction)."""
+    if not isinstance(write, DecisionWrite):
+        raise InvalidInputError("write", write, "a DecisionWrite")
+    return _Job(write,
+                tuple(_encoded(input_fields(signal=r.signal, account=r.account,
+                                            market=r.market, config_name=r.config_name,
+                                            request_id=r.request_id))
+                      for r in write.records),
+                tuple(_encoded(decision_fields(r.decision)) for r in write.records))
+
+
+def _prepare(job: _Job, version: int | None, books: dict[str, _Book],
+             owners: Mapping[str, str], ids: Iterator[int],
+             recorded_at: datetime) -> tuple[WriteResult, _Rows]:
+    """One write's rows, checked against the stored state; raises to fail this write only."""
+    w = job.write
+    if w.desk_version is not None and w.desk_version != version:
+        raise StaleStateError(f"desk state changed (version {version}, decided on "
+                              f"{w.desk_version}): decide again")
+    if w.idempotency is not None and owners.get(w.idempotency[0]) != w.idempotency[1]:
+        raise ConflictError(f"idempotency key {w.idempotency[0]!r} was taken over by "
+                            "another request")
+    mine = _Rows()
+    recorded = []
+    for rec, inputs, fields in zip(w.records, job.inputs, job.fields, strict=True):
+        decision, reservation, refusal = rec.decision, None, None
+        if rec.hold is not None:
+            decision, reservation, refusal = _hold(rec, w.now, books, mine)
+            if refusal is not None:
+                fields = _encoded(decision_fields(decision))
+        row = {**inputs, **fields, "id": next(ids), "recorded_at": recorded_at}
+        if row["decided_at"] is None:
+            row["decided_at"] = recorded_at
+        mine.decisions.append(row)
+        recorded.append(RecordedDecision(decision, row["id"], reservation, refusal))
+    answer = None
+    if w.answer is not None:
+        answer = to_json_object(w.answer(tuple(recorded)), "answer")
+        if w.idempotency is not None:
+            mine.answers.append({"k_key": w.idempotency[0], "k_owner": w.idempotency[1],
+                                 "k_response": answer, "k_at": recorded_at})
+    return WriteResult(tuple(recorded), answer), mine
+
+
+def _hold(rec: DecisionRecord, now: datetime, books: dict[str, _Book], mine: _Rows
+          ) -> tuple[Decision, Reservation | None, ReservationOutcome | None]:
+    h = rec.hold
+    assert h is not None
+    assert rec.on_refused is not None
+    lim = h.limits
+    n, m, tier_n = books[h.account_id].held(
+        now, lim.as_of, lim.tier, [x for a, x in mine.holds if a == h.account_id])
+    code, note = check_limits(lim, h.notional, h.margin, n, m, tier_n)
+    if code is not None:
+        refusal = ReservationOutcome(None, code, n, m, tier_n, note)
+        decision = rec.on_refused(rec.decision, refusal)
+        if not isinstance(decision, Decision):
+            raise InvalidInputError("on_refused", decision, "a function returning a Decision")
+        return decision, None, refusal
+    res = Reservation(uuid.uuid4().hex, h.account_id, rec.decision.symbol, h.notional,
+                      h.margin, lim.tier, ReservationStatus.ACTIVE, now,
+                      now + timedelta(seconds=float(h.ttl_seconds)))
+    mine.reservations.append(reservation_row(res))
+    mine.events.append({"reservation_id": res.reservation_id, "account_id": h.account_id,
+                        "event": "RESERVE", "at": now, "notional": h.notional,
+                        "margin": h.margin})
+    mine.holds.append((h.account_id, Hold(h.notional, h.margin, lim.tier, True,
+                                          res.expires_at, None)))
+    return rec.decision, res, None

@@ -1,0 +1,171 @@
+"""An account's budget holds inside a write transaction: catch up, expire the due ones, sum.
+
+Shared by :meth:`~riskdesk.store.Store.try_reserve` (one hold per transaction) and
+:meth:`~riskdesk.store.Store.record_decisions` (many per transaction). Both run inside a
+transaction that no other writer for the account can interleave with (SQLite's write lock,
+PostgreSQL's account lock row), so the holds they see are the account's true holds then.
+
+Reading every hold row of an account in every transaction costs more than the rest of a
+decision's write, so each store keeps the account's holds in memory (:class:`HoldLedger`) and
+brings them up to date from ``reservation_events``: every change of a reservation appends an
+event in the same transaction, and for one account the events commit in id order (their
+writers hold the account's lock), so the events after the last one seen are exactly the
+changes since. Applying an event is idempotent (a hold is set, marked confirmed or dropped by
+its id), so a store's own events, read back on its next transaction, change nothing. Only
+committed events are ever applied: a rolled-back transaction leaves the ledger as it was.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from riskdesk.store import _tables as t
+
+_R = t.reservations
+_E = t.reservation_events
+_ZERO = Decimal(0)
+ACTIVE = "ACTIVE"
+CONFIRMED = "CONFIRMED"
+EXPIRED = "EXPIRED"
+
+
+class Hold(NamedTuple):
+    """One reservation as far as the budget is concerned."""
+
+    notional: Decimal
+    margin: Decimal
+    tier: str | None
+    active: bool
+    expires_at: datetime
+    confirmed_at: datetime | None
+
+    def counts(self, now: datetime, as_of: datetime | None) -> bool:
+        """Whether the hold binds budget for a decision at ``now`` on state as of ``as_of``.
+
+        An active hold counts until it expires. A confirmed one counts until the account
+        state shows the fill: when it was confirmed after ``as_of`` (always when ``as_of``
+        is ``None``: the limits are then a standing budget).
+        """
+        if self.active:
+            return self.expires_at > now
+        return as_of is None or (self.confirmed_at is not None and self.confirmed_at > as_of)
+
+
+_P_ACCOUNT = sa.bindparam("b_account", type_=_R.c.account_id.type)
+_P_NOW = sa.bindparam("b_now", type_=_R.c.expires_at.type)
+_P_LAST = sa.bindparam("b_last", type_=_E.c.id.type)
+
+_EXPIRE = (sa.update(_R)
+           .where(_R.c.account_id == _P_ACCOUNT, _R.c.status == ACTIVE, _R.c.expires_at <= _P_NOW)
+           .values(status=EXPIRED, settled_at=_P_NOW)
+           .returning(_R.c.id, _R.c.notional, _R.c.margin))
+_LOAD = sa.select(_R.c.id, _R.c.notional, _R.c.margin, _R.c.tier, _R.c.status, _R.c.expires_at,
+                  _R.c.confirmed_at).where(_R.c.account_id == _P_ACCOUNT,
+                                           _R.c.status.in_((ACTIVE, CONFIRMED)))
+_LAST_EVENT = sa.select(sa.func.coalesce(sa.func.max(_E.c.id), 0)).where(
+    _E.c.account_id == _P_ACCOUNT)
+_SINCE = (sa.select(_E.c.id, _E.c.event, _E.c.reservation_id, _E.c.at, _R.c.notional,
+                    _R.c.margin, _R.c.tier, _R.c.expires_at)
+          .join(_R, _R.c.id == _E.c.reservation_id)
+          .where(_E.c.id > _P_LAST, _E.c.account_id == _P_ACCOUNT)
+          .order_by(_E.c.id))
+
+
+def expire_due(conn: Connection, account_id: str, now: datetime) -> int:
+    """Mark the account's active holds that expired at or before ``now``; returns how many.
+
+    One ``UPDATE ... RETURNING`` and one multi-row insert of their ``EXPIRE`` events.
+    """
+    rows = conn.execute(_EXPIRE, {"b_account": account_id, "b_now": now}).all()
+    if rows:
+        conn.execute(sa.insert(_E), [
+            {"reservation_id": r.id, "account_id": account_id, "event": "EXPIRE", "at": now,
+             "notional": r.notional, "margin": r.margin} for r in rows])
+    return len(rows)
+
+
+@dataclass
+class _Account:
+    last_event: int
+    holds: dict[str, Hold] = field(default_factory=dict)
+
+
+class HoldLedger:
+    """Each account's holds as of its last reservation event seen (see the module notes)."""
+
+    def __init__(self) -> None:
+        self._accounts: dict[str, _Account] = {}
+        self._guard = threading.Lock()
+
+    def holds(self, conn: Connection, account_id: str, *, earliest: datetime) -> list[Hold]:
+        """The account's holds that may count, after marking the ones due at ``earliest``.
+
+        Call it inside a write transaction holding the account's lock. Active holds expired
+        at ``earliest`` are marked expired (with their events) and left out; confirmed holds
+        are all returned (:func:`held` filters them by the decision's ``as_of``).
+        """
+        with self._guard:
+            account = self._accounts.get(account_id)
+        if account is None:
+            account = self._load(conn, account_id)
+            with self._guard:
+                self._accounts[account_id] = account
+        else:
+            self._catch_up(conn, account_id, account)
+        holds = list(account.holds.values())
+        if any(h.active and h.expires_at <= earliest for h in holds):
+            expire_due(conn, account_id, earliest)
+            holds = [h for h in holds if not (h.active and h.expires_at <= earliest)]
+        return holds
+
+    def forget(self, account_id: str | None = None) -> None:
+        """Drop what is known of ``account_id`` (every account when ``None``)."""
+        with self._guard:
+            if account_id is None:
+                self._accounts.clear()
+            else:
+                self._accounts.pop(account_id, None)
+
+    @staticmethod
+    def _load(conn: Connection, account_id: str) -> _Account:
+        params = {"b_account": account_id}
+        last = int(conn.execute(_LAST_EVENT, params).scalar() or 0)
+        account = _Account(last)
+        for rid, n, m, tier, status, expires, confirmed in conn.execute(_LOAD, params):
+            account.holds[rid] = Hold(n, m, tier, status == ACTIVE, expires, confirmed)
+        return account
+
+    @staticmethod
+    def _catch_up(conn: Connection, account_id: str, account: _Account) -> None:
+        rows = conn.execute(_SINCE, {"b_account": account_id, "b_last": account.last_event})
+        for event_id, event, rid, at, n, m, tier, expires in rows:
+            if event == "RESERVE":
+                account.holds[rid] = Hold(n, m, tier, True, expires, None)
+            elif event == "CONFIRM":
+                h = account.holds.get(rid)
+                if h is not None:
+                    account.holds[rid] = h._replace(active=False, confirmed_at=at)
+            else:  # RELEASE, EXPIRE
+                account.holds.pop(rid, None)
+            account.last_event = int(event_id)
+
+
+def held(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
+         tier: str | None) -> tuple[Decimal, Decimal, Decimal]:
+    """Held notional, held margin and held notional of ``tier`` (zero without a tier)."""
+    notional = margin = tier_notional = _ZERO
+    for h in holds:
+        if h.counts(now, as_of):
+            notional += h.notional
+            margin += h.margin
+            if tier is not None and h.tier == tier:
+                tier_notional += h.notional
+    return notional, margin, tier_notional
