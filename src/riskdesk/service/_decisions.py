@@ -21,7 +21,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -207,6 +207,7 @@ class Deciding:
                         save: bool = True) -> DecisionWrite:
         """Decide on the held desk state and build the write (raises DeskMovedError)."""
         now = self.clock()
+        signal = self._with_trade_stats(signal)
         account = self.account(now)
         market = self.market(signal.symbol, given, now)
         decision, version = self.session.decide(
@@ -218,6 +219,29 @@ class Deciding:
         return DecisionWrite((record,), now, desk_version=version, idempotency=claim,
                              answer=single_answer if claim is not None else None,
                              api_key_id=api_key_id)
+
+    def _with_trade_stats(self, signal: Signal) -> Signal:
+        """Complete a Kelly signal's missing win rate and win/loss ratio from recorded fills.
+
+        Only for the ``kelly`` sizing method, and only from enough closed trades
+        (``kelly.min_trades``), shrunk toward the configured prior. With too few trades the
+        signal is left as it is and the desk rejects it: Kelly never sizes from a default.
+        """
+        if self.config.position_sizing.method != "kelly" or (
+                signal.win_rate is not None and signal.win_loss_ratio is not None):
+            return signal
+        k = self.config.kelly
+        stats = self.store.trade_stats(
+            signal.strategy, signal.symbol, min_trades=k.min_trades,
+            prior_win_rate=k.prior_win_rate, prior_win_loss_ratio=k.prior_win_loss_ratio,
+            prior_weight=k.prior_weight)
+        if not stats.sufficient:
+            return signal
+        return replace(
+            signal,
+            win_rate=stats.win_rate if signal.win_rate is None else signal.win_rate,
+            win_loss_ratio=(stats.win_loss_ratio if signal.win_loss_ratio is None
+                            else signal.win_loss_ratio))
 
     @staticmethod
     def _answer(result: WriteResult) -> dict[str, Any]:
