@@ -40,7 +40,7 @@ def pg_url() -> Iterator[str]:
         message = f"no PostgreSQL server answers at {PG_ADMIN_URL}: {reason}"
         if os.environ.get("RISKDESK_REQUIRE_POSTGRES"):
             pytest.fail(message + " (RISKDESK_REQUIRE_POSTGRES is set)")
-        pytest.skip(message)
+        pytest.skip(reason=message)
     name = f"riskdesk_test_{uuid.uuid4().hex[:16]}"
     with conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
