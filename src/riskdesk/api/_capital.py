@@ -62,7 +62,8 @@ async def recommend(body: RecommendationIn, request: Request, service: ServiceDe
     digest = None if key is None else body_hash(body.model_dump(mode="json"))
     answer, replayed = await service.recommend_async(
         signal, market, idempotency_key=key, digest=digest,
-        request_id=request.scope["state"].get("request_id"), api_key_id=caller.key_id)
+        request_id=request.scope["state"].get("request_id"), api_key_id=caller.key_id,
+        weights=body.weights)
     return JSONResponse(answer, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 

@@ -67,6 +67,12 @@ class RecommendationIn(_Body):
     strategy: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     reduce_only: bool = False
     market: MarketIn | None = None
+    weights: dict[Symbol, Fraction] | None = Field(
+        None, max_length=10_000,
+        description="Target portfolio weights, e.g. from /api/capital/allocation/risk-parity. "
+                    "The symbol's weight times the number of symbols scales an opener's size "
+                    "(RISK_PARITY, capped by position_sizing.risk_parity_max_multiplier); an "
+                    "opener whose symbol is missing or weighted 0 is rejected.")
 
 
 class KellyIn(_Body):

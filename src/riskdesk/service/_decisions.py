@@ -16,6 +16,7 @@ The flow of ``POST /api/capital/recommendation/position`` and ``POST /api/orders
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import threading
@@ -120,8 +121,8 @@ class Deciding:
 
     def recommend(self, signal: Signal, market: MarketInput | None = None, *,
                   idempotency_key: str | None = None, digest: str | None = None,
-                  request_id: str | None = None,
-                  api_key_id: str | None = None) -> tuple[dict[str, Any], bool]:
+                  request_id: str | None = None, api_key_id: str | None = None,
+                  weights: Mapping[str, float] | None = None) -> tuple[dict[str, Any], bool]:
         """Decide one order, journal it and reserve its notional when it is approved.
 
         The reservation, the journal row and the idempotent answer are written in one
@@ -144,6 +145,9 @@ class Deciding:
         api_key_id
             The caller's API key: when it is revoked before the decision commits, nothing is
             written and :class:`~riskdesk.store.RevokedKeyError` is raised.
+        weights
+            Target portfolio weights (for example from ``risk_parity``); the desk applies the
+            symbol's weight as its RISK_PARITY adjustment (see ``Desk.recommend``).
 
         Returns
         -------
@@ -151,11 +155,12 @@ class Deciding:
             The recommendation (see :func:`recommendation_view`) and whether it was replayed.
         """
         if idempotency_key is not None and digest is None:
-            digest = body_hash({"signal": signal, "market": market})
+            digest = body_hash({"signal": signal, "market": market, "weights": weights})
 
         def run(claim: Claim) -> dict[str, Any]:
             result = self._retrying(
-                lambda: self._recommendation(signal, market, request_id, claim, api_key_id),
+                lambda: self._recommendation(signal, market, request_id, claim, api_key_id,
+                                             weights=weights),
                 self.store.record_decisions)
             return self._answer(result)
 
@@ -163,8 +168,9 @@ class Deciding:
 
     async def recommend_async(self, signal: Signal, market: MarketInput | None = None, *,
                               idempotency_key: str | None = None, digest: str | None = None,
-                              request_id: str | None = None,
-                              api_key_id: str | None = None) -> tuple[dict[str, Any], bool]:
+                              request_id: str | None = None, api_key_id: str | None = None,
+                              weights: Mapping[str, float] | None = None,
+                              ) -> tuple[dict[str, Any], bool]:
         """:meth:`recommend` for a caller on an event loop (the HTTP service).
 
         With an in-memory broker (the paper account) the decision is made on the loop and
@@ -175,18 +181,20 @@ class Deciding:
         if idempotency_key is not None or not self._decides_inline():
             return await asyncio.to_thread(
                 self.recommend, signal, market, idempotency_key=idempotency_key,
-                digest=digest, request_id=request_id, api_key_id=api_key_id)
+                digest=digest, request_id=request_id, api_key_id=api_key_id, weights=weights)
         for _ in range(DECIDE_TRIES):
             try:
                 if self.session.loaded:
                     write = self._recommendation(signal, market, request_id, None, api_key_id,
-                                                 save=False)
+                                                 save=False, weights=weights)
                 else:
-                    write = await asyncio.to_thread(self._recommendation, signal, market,
-                                                    request_id, None, api_key_id)
+                    write = await asyncio.to_thread(
+                        functools.partial(self._recommendation, weights=weights),
+                        signal, market, request_id, None, api_key_id)
             except SaveNeededError:
-                write = await asyncio.to_thread(self._recommendation, signal, market,
-                                                request_id, None, api_key_id)
+                write = await asyncio.to_thread(
+                    functools.partial(self._recommendation, weights=weights),
+                    signal, market, request_id, None, api_key_id)
             except DeskMovedError:
                 self.session.invalidate()
                 continue
@@ -204,14 +212,16 @@ class Deciding:
 
     def _recommendation(self, signal: Signal, given: MarketInput | None,
                         request_id: str | None, claim: Claim, api_key_id: str | None, *,
-                        save: bool = True) -> DecisionWrite:
+                        save: bool = True,
+                        weights: Mapping[str, float] | None = None) -> DecisionWrite:
         """Decide on the held desk state and build the write (raises DeskMovedError)."""
         now = self.clock()
         signal = self._with_trade_stats(signal)
         account = self.account(now)
         market = self.market(signal.symbol, given, now)
         decision, version = self.session.decide(
-            lambda desk: desk.recommend(signal, account, market, now=now), at=now, save=save)
+            lambda desk: desk.recommend(signal, account, market, now=now, weights=weights),
+            at=now, save=save)
         record = decision_record(
             decision, signal=signal, account=account, market=market, config=self.config,
             config_name=self.config_name, ttl_seconds=self.reservation_ttl_seconds,

@@ -169,3 +169,24 @@ def test_raw_json_body_round_trip_is_exact(api: Api) -> None:
                         headers=api.headers(**{"Content-Type": "application/json"}))
     assert r.status_code == 200
     assert r.json()["price"] == "430.47"
+
+
+def test_allocation_weights_scale_the_size_and_a_missing_symbol_is_rejected(api: Api) -> None:
+    plain = api.client.post(URL, json=REC, headers=api.headers())
+    assert plain.status_code == 200, plain.text
+    full = Decimal(plain.json()["quantity"])
+    # four symbols, AAPL at a quarter of equal weight: x0.25 (RISK_PARITY)
+    weights = {"AAPL": 0.0625, "MSFT": 0.3125, "IBM": 0.3125, "GOOG": 0.3125}
+    r = api.client.post(URL, json={**REC, "weights": weights}, headers=api.headers())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "RISK_PARITY" in [a["code"] for a in body["adjustments"]]
+    assert Decimal(body["quantity"]) <= full * Decimal("0.25")
+    missing = api.client.post(URL, json={**REC, "weights": {"MSFT": 1.0}},
+                              headers=api.headers())
+    assert missing.status_code == 200, missing.text
+    assert missing.json()["recommendation"] == "REJECT"
+    assert "RISK_PARITY" in missing.json()["reasons"]
+    bad = api.client.post(URL, json={**REC, "weights": {"AAPL": -0.5}}, headers=api.headers())
+    assert bad.status_code == 422
+    assert "weights" in bad.text
