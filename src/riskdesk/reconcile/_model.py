@@ -250,6 +250,17 @@ class CloseOrder:
                 "client_order_id": self.client_order_id}
 
 
+def report_dict(kind: str, *, account_id: str | None, as_of: datetime,
+                remote_as_of: datetime, halt: bool, findings: tuple[Finding, ...],
+                actions: tuple[CloseOrder, ...]) -> dict[str, Any]:
+    """The part of a report's stored form that single and pool reports share."""
+    return {"kind": kind, "account_id": account_id,
+            "as_of": as_of.isoformat(), "remote_as_of": remote_as_of.isoformat(),
+            "clean": not findings, "halt": halt,
+            "findings": [f.to_dict() for f in findings],
+            "actions": [a.to_dict() for a in actions]}
+
+
 def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 

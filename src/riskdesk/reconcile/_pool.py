@@ -38,6 +38,7 @@ from riskdesk.reconcile._model import (
     Finding,
     position_from_dict,
     position_to_dict,
+    report_dict,
 )
 
 UNASSIGNED = "unassigned"
@@ -216,11 +217,10 @@ class PoolReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for ``store.save_reconciliation``."""
-        return {"kind": "pool_reconciliation", "account_id": self.account_id,
-                "as_of": self.as_of.isoformat(), "remote_as_of": self.remote_as_of.isoformat(),
-                "clean": self.clean, "halt": self.halt,
-                "findings": [f.to_dict() for f in self.findings],
-                "actions": [a.to_dict() for a in self.actions], "pool": self.pool.to_dict()}
+        return {**report_dict('pool_reconciliation', account_id=self.account_id, as_of=self.as_of,
+                              remote_as_of=self.remote_as_of, halt=self.halt,
+                              findings=self.findings, actions=self.actions),
+                "pool": self.pool.to_dict()}
 
 
 def largest_remainder(total: Decimal, weights: dict[str, Decimal], unit: Decimal) \

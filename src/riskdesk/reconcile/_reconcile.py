@@ -22,6 +22,7 @@ from riskdesk.reconcile._model import (
     FindingKind,
     ReconcilePolicy,
     Resolution,
+    report_dict,
 )
 
 _ZERO = Decimal(0)
@@ -64,11 +65,9 @@ class ReconciliationReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for ``store.save_reconciliation``."""
-        return {"kind": "reconciliation", "account_id": self.account_id,
-                "as_of": self.as_of.isoformat(), "remote_as_of": self.remote_as_of.isoformat(),
-                "clean": self.clean, "halt": self.halt,
-                "findings": [f.to_dict() for f in self.findings],
-                "actions": [a.to_dict() for a in self.actions],
+        return {**report_dict('reconciliation', account_id=self.account_id, as_of=self.as_of,
+                              remote_as_of=self.remote_as_of, halt=self.halt,
+                              findings=self.findings, actions=self.actions),
                 "book": self.book.to_dict()}
 
 
