@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 
 from riskdesk.allocation._covariance import Covariance, as_covariance
 from riskdesk.allocation._qp import BoxQP, Partition, QPSolution
-from riskdesk.allocation._result import AllocationResult
+from riskdesk.allocation._result import AllocationResult, settle
 from riskdesk.allocation._validate import (
     FloatArray,
     OnFailure,
@@ -86,29 +86,23 @@ def finish(
     extra_residual: float = 0.0,
     note: str = "",
 ) -> AllocationResult:
+    """The result of a QP-family solve: variance and risk contributions under ``s_mat``.
+
+    Converged only if the solver did and ``max(sol.residual, extra_residual) <= tol``; a
+    failure's note is ``note``, else the solver's, else the residual against ``tol``. Raises
+    :class:`ComputationError` on failure when ``mode`` is ``"raise"`` (see
+    :func:`~riskdesk.allocation._result.settle`).
+    """
     w = sol.w
     sw = s_mat @ w
     var = float(w @ sw)
     rc = w * sw / var if var > 0.0 else None
     residual = max(sol.residual, extra_residual)
-    converged = sol.converged and residual <= tol
-    note = note or sol.note
-    if not converged:
-        note = note or f"residual {residual:.3g} above tolerance {tol:.3g}"
-        if mode == "raise":
-            raise ComputationError(f"{method}: {note}")
-    return AllocationResult(
-        weights=w,
-        method=method,
-        converged=converged,
-        iterations=sol.iterations,
-        tolerance=tol,
-        residual=residual,
-        objective=objective,
-        risk_contributions=rc,
-        variance=var,
-        note="" if converged else note,
-    )
+    failure = note or sol.note or f"residual {residual:.3g} above tolerance {tol:.3g}"
+    return settle(method, w, converged=sol.converged and residual <= tol,
+                  iterations=sol.iterations, tolerance=tol, residual=residual,
+                  objective=objective, risk_contributions=rc, variance=var,
+                  failure_note=failure, on_failure=mode)
 
 
 def prepare(

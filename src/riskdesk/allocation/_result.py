@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from riskdesk.allocation._covariance import Covariance, as_covariance
-from riskdesk.allocation._validate import FloatArray, as_scalar, as_vector, summarise
+from riskdesk.allocation._validate import FloatArray, OnFailure, as_scalar, as_vector, summarise
 from riskdesk.errors import ComputationError, InvalidInputError
 
 
@@ -95,6 +95,64 @@ class AllocationResult:
     def volatility(self) -> float | None:
         """Portfolio standard deviation, ``sqrt(variance)``."""
         return None if self.variance is None else math.sqrt(max(self.variance, 0.0))
+
+
+def settle(
+    method: str,
+    weights: FloatArray,
+    *,
+    converged: bool,
+    iterations: int,
+    tolerance: float,
+    residual: float,
+    objective: float,
+    risk_contributions: FloatArray | None,
+    variance: float | None,
+    failure_note: str,
+    on_failure: OnFailure,
+) -> AllocationResult:
+    """The result of a solve, or its failure raised when the caller asked for that.
+
+    Parameters
+    ----------
+    method
+        The method's name, for the result and the error.
+    weights
+        The weights the solve produced.
+    converged
+        Whether the solve met ``tolerance``.
+    iterations, tolerance, residual, objective, risk_contributions, variance
+        As in :class:`AllocationResult`.
+    failure_note
+        Why the solve missed ``tolerance``; used only when ``converged`` is false.
+    on_failure
+        ``"raise"`` or ``"return"`` (already checked).
+
+    Returns
+    -------
+    AllocationResult
+        The result; its ``note`` is ``failure_note`` when not converged, else empty.
+
+    Raises
+    ------
+    ComputationError
+        If the solve did not converge and ``on_failure`` is ``"raise"``; the message is
+        ``"<method>: <failure_note>"``.
+    """
+    if not converged and on_failure == "raise":
+        raise ComputationError(f"{method}: {failure_note}")
+    return AllocationResult(
+        weights=weights,
+        method=method,
+        converged=converged,
+        iterations=iterations,
+        tolerance=tolerance,
+        residual=residual,
+        objective=objective,
+        risk_contributions=risk_contributions,
+        variance=variance,
+        note="" if converged else failure_note,
+    )
 
 
 def risk_contributions(weights: ArrayLike, cov: Covariance | ArrayLike) -> FloatArray:

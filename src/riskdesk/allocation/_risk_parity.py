@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from riskdesk.allocation._covariance import Covariance, as_covariance
-from riskdesk.allocation._result import AllocationResult
+from riskdesk.allocation._result import AllocationResult, settle
 from riskdesk.allocation._validate import (
     FloatArray,
     OnFailure,
@@ -19,7 +19,7 @@ from riskdesk.allocation._validate import (
     check_on_failure,
     summarise,
 )
-from riskdesk.errors import ComputationError, InvalidInputError
+from riskdesk.errors import InvalidInputError
 
 _BUDGET_SUM_TOL = 1e-6
 # Below this relative residual the Newton iterates are inside the region of quadratic
@@ -234,23 +234,12 @@ def risk_parity(
     if final is None or final[3] > tolerance:
         final = _finish_weights(y * inv_s, s_mat, b)
     w, var, rc, residual = final
-    converged = residual <= tolerance and math.isfinite(residual)
-    if not converged:
-        note = note or f"risk contributions off by {residual:.3g} (tolerance {tolerance:.3g})"
-        if mode == "raise":
-            raise ComputationError(f"risk_parity: {note}")
-    return AllocationResult(
-        weights=w,
-        method="risk_parity",
-        converged=converged,
-        iterations=iterations,
-        tolerance=tolerance,
-        residual=residual,
-        objective=float(np.sum((rc - b) ** 2)),
-        risk_contributions=rc,
-        variance=var,
-        note="" if converged else note,
-    )
+    failure = note or f"risk contributions off by {residual:.3g} (tolerance {tolerance:.3g})"
+    return settle("risk_parity", w,
+                  converged=residual <= tolerance and math.isfinite(residual),
+                  iterations=iterations, tolerance=tolerance, residual=residual,
+                  objective=float(np.sum((rc - b) ** 2)), risk_contributions=rc, variance=var,
+                  failure_note=failure, on_failure=mode)
 
 
 def _rescale(y: FloatArray, ry: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -17,6 +17,12 @@ Positive = Annotated[float, Field(gt=0.0)]
 Multiplier = Annotated[float, Field(ge=0.0, le=10.0)]
 Count = Annotated[int, Field(ge=0)]
 
+# Seed 001's margin-use ladder, as fractions of margin used: the margin zones (YELLOW, ORANGE,
+# RED) and the capital status (WARNING, CRITICAL, EMERGENCY) step up at the same bounds.
+_MARGIN_PAUSE = 0.50
+_MARGIN_REDUCE = 0.75
+_MARGIN_EMERGENCY = 0.90
+
 
 class Section(BaseModel):
     """Base of every section: frozen, strict about keys, finite numbers only."""
@@ -224,9 +230,9 @@ class Leverage(Section):
 class MarginZones(Section):
     """Seed 001's four margin zones, by margin used as a fraction of equity."""
 
-    yellow: PositiveFraction = 0.50
-    orange: PositiveFraction = 0.75
-    red: PositiveFraction = 0.90
+    yellow: PositiveFraction = _MARGIN_PAUSE
+    orange: PositiveFraction = _MARGIN_REDUCE
+    red: PositiveFraction = _MARGIN_EMERGENCY
     orange_reduce_pct: PositiveFraction = 0.30
     red_target: PositiveFraction = 0.75
 
@@ -407,9 +413,9 @@ class Opportunity(Section):
 class CapitalStatus(Section):
     """Thresholds of seed 001's capital status, by margin used as a fraction of equity."""
 
-    warning: PositiveFraction = 0.50
-    critical: PositiveFraction = 0.75
-    emergency: PositiveFraction = 0.90
+    warning: PositiveFraction = _MARGIN_PAUSE
+    critical: PositiveFraction = _MARGIN_REDUCE
+    emergency: PositiveFraction = _MARGIN_EMERGENCY
 
 
 class PartialTakeProfit(Section):

@@ -9,7 +9,7 @@ from typing import Any
 
 from riskdesk.config import CapitalStatus
 from riskdesk.domain import AccountState
-from riskdesk.errors import InvalidInputError
+from riskdesk.limits._ladder import ladder_zone
 
 
 class CapitalStatusLevel(StrEnum):
@@ -19,6 +19,10 @@ class CapitalStatusLevel(StrEnum):
     WARNING = "WARNING"
     CRITICAL = "CRITICAL"
     EMERGENCY = "EMERGENCY"
+
+
+# The levels above HEALTHY, highest first, as the ladder reads them.
+_LEVELS = (CapitalStatusLevel.EMERGENCY, CapitalStatusLevel.CRITICAL, CapitalStatusLevel.WARNING)
 
 
 def capital_status(margin_used_pct: float, cfg: CapitalStatus) -> CapitalStatusLevel:
@@ -42,15 +46,8 @@ def capital_status(margin_used_pct: float, cfg: CapitalStatus) -> CapitalStatusL
     InvalidInputError
         If ``margin_used_pct`` is negative or not finite.
     """
-    if not 0.0 <= margin_used_pct < float("inf"):
-        raise InvalidInputError("margin_used_pct", margin_used_pct, "a finite fraction >= 0")
-    if margin_used_pct >= cfg.emergency:
-        return CapitalStatusLevel.EMERGENCY
-    if margin_used_pct >= cfg.critical:
-        return CapitalStatusLevel.CRITICAL
-    if margin_used_pct >= cfg.warning:
-        return CapitalStatusLevel.WARNING
-    return CapitalStatusLevel.HEALTHY
+    return ladder_zone(margin_used_pct, (cfg.emergency, cfg.critical, cfg.warning), _LEVELS,
+                       CapitalStatusLevel.HEALTHY, field="margin_used_pct")
 
 
 @dataclass(frozen=True, slots=True)

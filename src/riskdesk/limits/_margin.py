@@ -10,7 +10,7 @@ from typing import Any
 
 from riskdesk.config import MarginZones
 from riskdesk.domain import AccountState, MarketRules, Position, Rounding, quantize_to_step
-from riskdesk.errors import InvalidInputError
+from riskdesk.limits._ladder import ladder_zone
 
 
 class MarginZone(StrEnum):
@@ -20,6 +20,10 @@ class MarginZone(StrEnum):
     YELLOW = "YELLOW"
     ORANGE = "ORANGE"
     RED = "RED"
+
+
+# The zones above GREEN, highest first, as the ladder reads them.
+_ZONES = (MarginZone.RED, MarginZone.ORANGE, MarginZone.YELLOW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +107,8 @@ def margin_zone(margin_used_pct: float, cfg: MarginZones) -> MarginZone:
     InvalidInputError
         If ``margin_used_pct`` is negative or not finite.
     """
-    if not 0.0 <= margin_used_pct < float("inf"):
-        raise InvalidInputError("margin_used_pct", margin_used_pct, "a finite fraction >= 0")
-    if margin_used_pct >= cfg.red:
-        return MarginZone.RED
-    if margin_used_pct >= cfg.orange:
-        return MarginZone.ORANGE
-    if margin_used_pct >= cfg.yellow:
-        return MarginZone.YELLOW
-    return MarginZone.GREEN
+    return ladder_zone(margin_used_pct, (cfg.red, cfg.orange, cfg.yellow), _ZONES,
+                       MarginZone.GREEN, field="margin_used_pct")
 
 
 def worst_first(positions: tuple[Position, ...]) -> list[Position]:
