@@ -27,7 +27,7 @@ def test_upgrade_empty_database_to_head_and_back(db_url: str) -> None:
         assert store.schema_version() is None
         assert _tables(store) == set()
         store.migrate()
-        assert store.schema_version() == Store.head_version() == "0001"
+        assert store.schema_version() == Store.head_version() == "0002"
         assert _tables(store) == TABLES
         # The migration builds exactly the schema the code declares.
         with store.engine.connect() as conn:
@@ -47,7 +47,7 @@ def test_upgrade_empty_database_to_head_and_back(db_url: str) -> None:
 
 def test_open_with_migrate(db_url: str) -> None:
     with Store.open(db_url, migrate=True) as store:
-        assert store.schema_version() == "0001"
+        assert store.schema_version() == "0002"
         assert repr(store).startswith("Store(")
 
 

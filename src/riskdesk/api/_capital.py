@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
-from riskdesk.api._auth import ReadCaller, ServiceDep, TradeCaller
+from riskdesk.api._auth import Caller, ReadCaller, ServiceDep, TradeCaller
 from riskdesk.api._errors import ERROR_RESPONSES
+from riskdesk.api._json import json_bytes
 from riskdesk.api._requests import KellyIn, RecommendationIn, RiskParityIn
 from riskdesk.api._responses import (
     AnalysisOut,
@@ -18,11 +19,13 @@ from riskdesk.api._responses import (
     KellyOut,
     LeverageOut,
     MarginStatusOut,
+    MultiTierOut,
     RecommendationOut,
     RiskParityOut,
+    ScalingStrategyOut,
 )
 from riskdesk.domain import BookLevel, Signal
-from riskdesk.service import MarketInput, body_hash
+from riskdesk.service import MarketInput, Service, body_hash
 
 router = APIRouter(prefix="/api/capital", tags=["capital"], responses=ERROR_RESPONSES)
 
@@ -32,15 +35,16 @@ IdempotencyKey = Annotated[str | None, Header(
                 "answer; the same key with another body is refused with 409.")]
 
 
-# The hot route is registered first: routes are matched in order.
-@router.post("/recommendation/position", response_model=RecommendationOut)
-async def recommend(body: RecommendationIn, request: Request, service: ServiceDep,
-                    caller: TradeCaller, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    """Call this before every order.
+RECOMMENDATION_PATH = "/api/capital/recommendation/position"
 
-    ENTER / REJECT / CAUTION / HOLD / ENTER_AND_CLOSE_WORST with leverage, quantity, size, risk,
-    execution method, the reason and every adjustment. The decision is journaled; an approved one
-    reserves its notional.
+
+async def recommendation_answer(service: Service, body: RecommendationIn, caller: Caller,
+                                idempotency_key: str | None, request_id: str | None
+                                ) -> tuple[dict[str, Any], bool]:
+    """Decide, journal and answer one recommendation request (the route and its fast lane).
+
+    Returns the answer, built in :class:`RecommendationOut`'s shape, and whether it is a
+    stored answer replayed for a retried ``Idempotency-Key``.
     """
     # Runs on the event loop: the service moves anything that blocks to a thread and awaits
     # its group commit. It builds the answer in RecommendationOut's shape (the schemathesis
@@ -60,11 +64,26 @@ async def recommend(body: RecommendationIn, request: Request, service: ServiceDe
     key = None if idempotency_key is None else \
         f"{caller.key_id}:recommendation:{idempotency_key}"
     digest = None if key is None else body_hash(body.model_dump(mode="json"))
-    answer, replayed = await service.recommend_async(
-        signal, market, idempotency_key=key, digest=digest,
-        request_id=request.scope["state"].get("request_id"), api_key_id=caller.key_id,
-        weights=body.weights)
-    return JSONResponse(answer, headers={"Idempotent-Replayed": "true"} if replayed else None)
+    return await service.recommend_async(
+        signal, market, idempotency_key=key, digest=digest, request_id=request_id,
+        api_key_id=caller.key_id, weights=body.weights)
+
+
+# The hot route is registered first: routes are matched in order. Its common requests are
+# served by the fast lane in front of the app (riskdesk.api._fast), the others here.
+@router.post("/recommendation/position", response_model=RecommendationOut)
+async def recommend(body: RecommendationIn, request: Request, service: ServiceDep,
+                    caller: TradeCaller, idempotency_key: IdempotencyKey = None) -> Response:
+    """Call this before every order.
+
+    ENTER / REJECT / CAUTION / HOLD / ENTER_AND_CLOSE_WORST with leverage, quantity, size, risk,
+    execution method, the reason and every adjustment. The decision is journaled; an approved one
+    reserves its notional.
+    """
+    answer, replayed = await recommendation_answer(
+        service, body, caller, idempotency_key, request.scope["state"].get("request_id"))
+    return Response(json_bytes(answer), media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 @router.get("/state", response_model=CapitalStateOut)
@@ -105,7 +124,7 @@ def margin_status(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
     return service.margin_status()
 
 
-@router.get("/strategy/scaling", response_model=dict[str, Any])
+@router.get("/strategy/scaling", response_model=ScalingStrategyOut)
 def scaling_strategy(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
     """The account-size profile: risk range, position count and leverage range."""
     return service.scaling_strategy()
@@ -117,7 +136,7 @@ def drawdown_status(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
     return service.drawdown_status()
 
 
-@router.get("/allocation/multi-tier", response_model=dict[str, Any])
+@router.get("/allocation/multi-tier", response_model=MultiTierOut)
 def multi_tier(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
     """CORE / GROWTH / OPPORTUNITY / RESERVE budgets against deployed capital."""
     return service.multi_tier()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from riskdesk._ids import new_id
 from riskdesk.service import Metrics
 
 log = logging.getLogger("riskdesk.http")
@@ -25,15 +25,28 @@ class RequestLogMiddleware:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _series(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        """The request counter and latency histogram of one label set (looked up once)."""
+        key = (method, route, status)
+        series = self._children.get(key)
+        if series is None:
+            series = (self.metrics.requests.labels(method=method, route=route,
+                                                   status=str(status)),
+                      self.metrics.latency.labels(method=method, route=route))
+            if len(self._children) < 4096:  # routes are templates: the set stays small
+                self._children[key] = series
+        return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI call."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        request_id = _header(scope, b"x-request-id") or new_id()
         if len(request_id) > 128 or not request_id.isprintable():
-            request_id = uuid.uuid4().hex
+            request_id = new_id()
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()
@@ -53,8 +66,9 @@ class RequestLogMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "<unmatched>"
             method = str(scope.get("method", ""))
-            self.metrics.requests.labels(method=method, route=route, status=str(status)).inc()
-            self.metrics.latency.labels(method=method, route=route).observe(elapsed)
+            counter, latency = self._series(method, route, status)
+            counter.inc()
+            latency.observe(elapsed)
             if self.access_log:
                 extra: dict[str, Any] = {
                     "request_id": request_id, "method": method, "path": scope.get("path"),

@@ -7,7 +7,7 @@ policy detail allow extra keys, so the desk can explain more without breaking cl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -105,6 +105,83 @@ class ExposureOut(_Out):
     by_tier: list[ExposureRowOut]
 
 
+class ScalingStrategyOut(_Out):
+    """``GET /api/capital/strategy/scaling``: seed 001's account-size profile, seed 004's phase.
+
+    Unlike the rest of the API, the ``*_risk_pct`` fields here are fractions (``0.02`` is 2 %),
+    as the configuration's ``account_tiers`` spell them.
+    """
+
+    tier: str | None = Field(description="Account tier (``small``, ``medium``, ``large``), "
+                                         "or null below every tier.")
+    max_positions: int | None = Field(description="The tier's maximum open positions.")
+    min_leverage: float | None
+    max_leverage: float | None
+    min_risk_pct: float | None = Field(description="The tier's lowest risk per trade, "
+                                                   "a fraction of equity.")
+    max_risk_pct: float | None = Field(description="The tier's highest risk per trade, "
+                                                   "a fraction of equity.")
+    risk_pct: float | None = Field(description="The risk per trade used, a fraction of equity.")
+    risk_per_trade: float | None = Field(description="``equity x risk_pct``, in the account's "
+                                                     "currency.")
+    symbols: list[str] = Field(description="Symbols the tier trades; empty: any.")
+    phase: int | None = Field(description="Seed 004's account phase; null when phases are "
+                                          "disabled.")
+    phase_max_positions: int | None = Field(description="Seed 004's position limit.")
+    max_trades_per_day: int | None = Field(description="Seed 004's trades per day.")
+
+
+class RebalanceOut(_Out):
+    """Seed 001's rebalancing schedule of the capital tiers."""
+
+    due: bool = Field(description="The cadence's period has passed since the last rebalance, "
+                                  "or no rebalance was ever recorded.")
+    cadence: Literal["daily", "weekly"] = Field(
+        description="``daily`` when a tier's committed share deviates from its target by "
+                    "more than the threshold, ``weekly`` otherwise.")
+    threshold_pct: float = Field(description="The deviation threshold, in percent of the "
+                                             "target.")
+    last_rebalance: str | None = Field(
+        description="ISO 8601 time of the last rebalance: the latest plan "
+                    "(``POST /api/orders/plan``) that sent an order; null when none did.")
+    next_due: str = Field(description="ISO 8601: the last rebalance plus the cadence's period; "
+                                      "now when no rebalance was recorded.")
+    deviations_pct: dict[str, float | None] = Field(
+        description="``|share - target| / target`` in percent per non-reserve tier; null "
+                    "when not finite (a zero target with capital committed).")
+
+
+class TierAllocationOut(_Out):
+    """One capital tier: its budget, the capital it commits and what is left."""
+
+    tier: str
+    target_pct: float = Field(description="Target share of equity, in percent.")
+    budget: str = Field(description="``equity x target``.")
+    used: str = Field(description="Capital committed: margin (notional / leverage).")
+    used_pct: float
+    deployed: str = Field(description="Notional of the tier's positions.")
+    deployed_pct: float
+    remaining: str = Field(description="What a new position may still commit.")
+    leverage_range: tuple[float, float] = Field(description="Minimum and maximum leverage.")
+    symbols: list[str]
+    reserve: bool = Field(description="The reserve is never allocated.")
+    deviation_pct: float | None = Field(
+        description="``|used share - target| / target`` in percent; null for the reserve.")
+
+
+class MultiTierOut(_Out):
+    """``GET /api/capital/allocation/multi-tier``: capital tiers and their rebalancing."""
+
+    enabled: bool = Field(description="Whether the desk enforces the tiers' budgets.")
+    equity: str
+    available: str = Field(description="The account's free balance.")
+    default_tier: str = Field(description="The tier of symbols no tier lists.")
+    rebalance_deviation_pct: float = Field(description="The rebalancing threshold, in percent "
+                                                       "of the target.")
+    rebalance: RebalanceOut
+    tiers: list[TierAllocationOut]
+
+
 class AnalysisOut(_Out):
     """``GET /api/capital/analysis/complete``: every view in one call."""
 
@@ -112,9 +189,9 @@ class AnalysisOut(_Out):
     trading_state: str
     capital_state: CapitalStateOut
     margin_status: MarginStatusOut
-    scaling_strategy: dict[str, Any]
+    scaling_strategy: ScalingStrategyOut
     drawdown_status: DrawdownStatusOut
-    multi_tier_allocation: dict[str, Any]
+    multi_tier_allocation: MultiTierOut
     exposure: ExposureOut
     capital_history: list[CapitalPointOut]
 

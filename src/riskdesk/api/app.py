@@ -18,8 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from riskdesk import __version__
-from riskdesk.api import _admin, _capital, _orders
+from riskdesk.api import _admin, _capital, _exits, _orders
 from riskdesk.api._errors import install_error_handlers
+from riskdesk.api._fast import FastRecommendation
 from riskdesk.api._middleware import RequestLogMiddleware
 from riskdesk.service import Service, Settings, configure_logging
 from riskdesk.web import static_dir
@@ -35,7 +36,7 @@ quantities are decimal strings in responses; `*_pct` fields are percents.
 
 def create_app(service_or_settings: Service | Settings | None = None, *,
                access_log: bool | None = None,
-               snapshot_seconds: float | None = None) -> FastAPI:
+               snapshot_seconds: float | None = None, fast_lane: bool = True) -> FastAPI:
     """Build the HTTP application.
 
     Parameters
@@ -48,6 +49,10 @@ def create_app(service_or_settings: Service | Settings | None = None, *,
     snapshot_seconds
         Record a capital snapshot this often while the app runs (the equity curve); from the
         settings when ``None``, off for a given service.
+    fast_lane
+        Serve the common recommendation request in front of FastAPI's routing
+        (:mod:`riskdesk.api._fast`); off, every request takes its route (the answers are
+        the same, the tests compare them).
 
     Returns
     -------
@@ -92,6 +97,7 @@ def create_app(service_or_settings: Service | Settings | None = None, *,
     install_error_handlers(app)
     app.include_router(_capital.router)
     app.include_router(_orders.router)
+    app.include_router(_exits.router)
     app.include_router(_admin.router)
     app.include_router(_admin.ops)
     static = static_dir()
@@ -101,6 +107,8 @@ def create_app(service_or_settings: Service | Settings | None = None, *,
     def dashboard() -> FileResponse:
         return FileResponse(static / "index.html", headers={"Cache-Control": "no-store"})
 
+    if fast_lane:
+        app.add_middleware(FastRecommendation, fastapi=app)
     app.add_middleware(RequestLogMiddleware, metrics=service.metrics, access_log=log_access)
     return app
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 # Each module registers its commands on ``app`` when imported.
 from riskdesk.cli import (  # noqa: F401
     _config,
+    _exits,
     _journal,
     _keys,
     _plan,

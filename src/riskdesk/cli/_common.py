@@ -6,6 +6,7 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -35,6 +36,13 @@ DbOption = typer.Option(DEFAULT_DB, "--db", envvar=ENV_DB,
 ConfigOption = typer.Option("default", "--config", envvar=ENV_CONFIG,
                             help="Preset name or YAML file of the risk configuration.")
 JsonOption = typer.Option(False, "--json", help="Print JSON for scripts.")
+# The market's rules and the configuration of the offline commands (recommend, exits plan).
+StepOption = typer.Option("1", help="Quantity step of the market.")
+TickOption = typer.Option("0.01", help="Price tick of the market.")
+MinQtyOption = typer.Option("0")
+MinNotionalOption = typer.Option("0")
+PresetOption = typer.Option(None, help="A preset name.")
+ConfigFileOption = typer.Option(None, "--config", help="A YAML configuration file.")
 
 __all__ = ["EXIT_DENIED", "exits", "open_service", "print_json"]
 
@@ -80,3 +88,14 @@ def open_service(db: str, config: str = "default") -> Iterator[Service]:
         yield service
     finally:
         service.close()
+
+
+def parse_time(text: str, field: str) -> datetime:
+    """An ISO 8601 time with a zone from a command-line value, or an error naming ``field``."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(field, text, "an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise InvalidInputError(field, text, "a time with a zone (e.g. ...Z)")
+    return when

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import typer
 from rich.table import Table
 
 from riskdesk.cli._app import app
-from riskdesk.cli._common import DbOption, JsonOption, exits, open_service, out, print_json
-from riskdesk.errors import InvalidInputError
+from riskdesk.cli._common import (
+    DbOption,
+    JsonOption,
+    exits,
+    open_service,
+    out,
+    parse_time,
+    print_json,
+)
 
 journal_app = typer.Typer(help="Read the decision journal.", no_args_is_help=True)
 app.add_typer(journal_app, name="journal")
@@ -23,14 +28,7 @@ def tail(limit: int = typer.Option(20, "-n", "--limit", min=1, max=10000),
          trail: bool = typer.Option(False, "--trail", help="Show each decision's trail."),
          db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Print the latest decisions, newest first."""
-    start = None
-    if since is not None:
-        try:
-            start = datetime.fromisoformat(since)
-        except ValueError:
-            raise InvalidInputError("since", since, "an ISO 8601 time") from None
-        if start.tzinfo is None:
-            raise InvalidInputError("since", since, "a time with a zone (e.g. ...Z)")
+    start = None if since is None else parse_time(since, "since")
     with open_service(db) as service:
         entries = service.journal(limit=limit, since=start, symbol=symbol)["entries"]
     if as_json:

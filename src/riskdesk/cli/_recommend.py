@@ -9,7 +9,18 @@ import typer
 from rich.table import Table
 
 from riskdesk.cli._app import EXIT_DENIED, EXIT_OK, app
-from riskdesk.cli._common import JsonOption, exits, out, print_json
+from riskdesk.cli._common import (
+    ConfigFileOption,
+    JsonOption,
+    MinNotionalOption,
+    MinQtyOption,
+    PresetOption,
+    StepOption,
+    TickOption,
+    exits,
+    out,
+    print_json,
+)
 from riskdesk.config import RiskConfig
 from riskdesk.desk import Desk
 from riskdesk.domain import (
@@ -76,12 +87,10 @@ def recommend(
     bid: str | None = typer.Option(None), ask: str | None = typer.Option(None),
     atr: str | None = typer.Option(None, help="Average true range, price units."),
     vix: float | None = typer.Option(None),
-    step: str = typer.Option("1", help="Quantity step of the market."),
-    tick: str = typer.Option("0.01", help="Price tick of the market."),
-    min_qty: str = typer.Option("0"), min_notional: str = typer.Option("0"),
+    step: str = StepOption, tick: str = TickOption,
+    min_qty: str = MinQtyOption, min_notional: str = MinNotionalOption,
     max_leverage: str = typer.Option("1", help="Highest leverage the market allows."),
-    preset: str | None = typer.Option(None, help="A preset name."),
-    config: str | None = typer.Option(None, "--config", help="A YAML configuration file."),
+    preset: str | None = PresetOption, config: str | None = ConfigFileOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Decide one order from flags; exit 0 when an order may be sent, 1 when denied."""

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from riskdesk.domain._memo import Memo
 from riskdesk.domain._numbers import MAX_MAGNITUDE, Rounding, quantize_to_step, to_decimal
@@ -272,6 +272,32 @@ class BookLevel:
     size: float
 
 
+_LIMIT = float(MAX_MAGNITUDE)
+
+
+def _plain_levels(levels: object) -> bool:
+    """Whether ``levels`` are all levels :func:`_checked_level` would keep as they are.
+
+    That is ``BookLevel`` s of floats, price in (0, 1e15] and size in [0, 1e15]. Brokers hand
+    over their books in this form; checking it costs a fraction of converting every number
+    through ``Decimal``.
+    """
+    for lvl in levels:  # type: ignore[attr-defined]
+        if type(lvl) is not BookLevel:
+            return False
+        p, z = lvl.price, lvl.size
+        if type(p) is not float or type(z) is not float \
+                or not (0.0 < p <= _LIMIT and 0.0 <= z <= _LIMIT):  # NaN fails too
+            return False
+    return True
+
+
+def _checked_level(lvl: Any, where: str) -> BookLevel:
+    p, z = (lvl.price, lvl.size) if isinstance(lvl, BookLevel) else lvl
+    return BookLevel(float(to_decimal(p, f"{where}.price", allow_zero=False)),
+                     float(to_decimal(z, f"{where}.size")))
+
+
 @dataclass(frozen=True, slots=True)
 class MarketSnapshot:
     """What the desk knows about one market at decision time.
@@ -325,13 +351,11 @@ class MarketSnapshot:
         if self.as_of is not None and self.as_of.tzinfo is None:
             raise InvalidInputError("market.as_of", self.as_of, "a timezone-aware datetime")
         for side_name in ("bids", "asks"):
-            clean = []
-            for i, lvl in enumerate(getattr(self, side_name)):
-                p, z = (lvl.price, lvl.size) if isinstance(lvl, BookLevel) else lvl
-                where = f"market.{side_name}[{i}]"
-                clean.append(BookLevel(float(to_decimal(p, f"{where}.price", allow_zero=False)),
-                                       float(to_decimal(z, f"{where}.size"))))
-            s(self, side_name, tuple(clean))
+            levels = getattr(self, side_name)
+            if not _plain_levels(levels):  # the checked path, naming the offending level
+                levels = tuple(_checked_level(lvl, f"market.{side_name}[{i}]")
+                               for i, lvl in enumerate(levels))
+            s(self, side_name, tuple(levels))
 
     @property
     def symbol(self) -> str:

@@ -38,6 +38,7 @@ from riskdesk.service._metrics import Metrics
 from riskdesk.service._paper import NoAccount
 from riskdesk.service._state import DeskMovedError, DeskSession, SaveNeededError
 from riskdesk.store import DecisionWrite, RecordedDecision, WriteResult
+from riskdesk.store._journal import PLAN_STRATEGY
 
 Clock = Callable[[], datetime]
 Claim = tuple[str, str] | None
@@ -329,7 +330,7 @@ class Deciding:
             lines.update(ports.plan_view(plan))
             records = []
             for decision in ports.plan_decisions(plan):
-                signal = Signal(symbol=decision.symbol, side=decision.side, strategy="plan",
+                signal = Signal(symbol=decision.symbol, side=decision.side, strategy=PLAN_STRATEGY,
                                 strength=min(abs(targets.get(decision.symbol, 0.0)), 1.0),
                                 reduce_only=decision.intent is Intent.REDUCE)
                 records.append(decision_record(
@@ -352,3 +353,4 @@ class Deciding:
 
 def _desk_kept_moving() -> ConflictError:
     return ConflictError(f"the desk state changed {DECIDE_TRIES} times while deciding; retry")
+

@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 #: Attributes every LogRecord has; anything else passed through ``extra=`` is emitted.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {
     "message", "asctime", "taskName"}
@@ -30,7 +32,10 @@ class JsonFormatter(logging.Formatter):
                 out[key] = value
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str, separators=(",", ":"))
+        try:
+            return orjson.dumps(out, default=str).decode()
+        except TypeError:  # an integer beyond 64 bits, a non-string key: the slow encoder
+            return json.dumps(out, default=str, separators=(",", ":"))
 
 
 def configure_logging(level: str = "INFO") -> None:

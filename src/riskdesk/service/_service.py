@@ -23,6 +23,7 @@ from riskdesk.domain import AccountState, MarketSnapshot, TradingState
 from riskdesk.errors import BrokerError, InvalidInputError, StateError
 from riskdesk.service import _adapters as ports
 from riskdesk.service._decisions import Deciding, MarketInput
+from riskdesk.service._exits import Exiting
 from riskdesk.service._metrics import Metrics
 from riskdesk.service._paper import open_paper_broker
 from riskdesk.service._settings import Settings
@@ -38,7 +39,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Service(Deciding):
+class Service(Deciding, Exiting):
     """Everything a face needs, with the I/O done in one place.
 
     Parameters
@@ -221,8 +222,17 @@ class Service(Deciding):
                                        desk.trading_state(account, now), now)
 
     def multi_tier(self) -> dict[str, Any]:
-        """CORE / GROWTH / OPPORTUNITY / RESERVE budgets against what is deployed."""
-        return ports.multi_tier_view(self.config, self.account())
+        """CORE / GROWTH / OPPORTUNITY / RESERVE budgets against what is deployed.
+
+        The rebalancing schedule runs from the last rebalance: the latest plan that sent an
+        order (:meth:`riskdesk.store.Store.last_plan_at`), dated at the account's ``as_of``
+        (or at that plan, when another worker's clock had run ahead of this one's).
+        """
+        account = self.account()
+        last = self.store.last_plan_at()
+        at = account.as_of if last is None or account.as_of is None else \
+            max(account.as_of, last)
+        return ports.multi_tier_view(self.config, account, now=at, last_rebalance=last)
 
     def exposure(self, account: AccountState) -> dict[str, list[dict[str, Any]]]:
         """Exposure by symbol and by capital tier."""
@@ -247,6 +257,10 @@ class Service(Deciding):
             trading = desk.trading_state(account, now)
             drawdown = ports.drawdown_view(desk.drawdown_status(account, now), trading, now)
         history = self.store.capital_history(now - timedelta(hours=hours))
+        # the last rebalance, as in multi_tier
+        last_plan = self.store.last_plan_at()
+        at = account.as_of if last_plan is None or account.as_of is None else \
+            max(account.as_of, last_plan)
         return {
             "config_name": self.config_name,
             "trading_state": trading[0].value,
@@ -254,7 +268,8 @@ class Service(Deciding):
             "margin_status": margin,
             "scaling_strategy": scaling,
             "drawdown_status": drawdown,
-            "multi_tier_allocation": ports.multi_tier_view(self.config, account),
+            "multi_tier_allocation": ports.multi_tier_view(
+                self.config, account, now=at, last_rebalance=last_plan),
             "exposure": self.exposure(account),
             "capital_history": [ports.capital_point(p) for p in history],
         }

@@ -19,7 +19,6 @@ is answered before the transaction holding its write committed.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -27,19 +26,21 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
+from riskdesk._ids import new_id
 from riskdesk.config import RiskConfig
 from riskdesk.domain import Decision
 from riskdesk.errors import ConflictError, InvalidInputError, StaleStateError
 from riskdesk.store import _tables as t
 from riskdesk.store._base import StoreBase
-from riskdesk.store._codec import to_json_object
+from riskdesk.store._codec import to_json_object, validated_json_text
 from riskdesk.store._group import GroupCommit
 from riskdesk.store._holds import Hold, held
-from riskdesk.store._journal import decision_fields, input_fields
+from riskdesk.store._journal import decision_fields, input_columns
 from riskdesk.store._keys import RevokedKeyError
 from riskdesk.store._reservations import (
     Reservation,
@@ -148,8 +149,16 @@ def _encoded(fields: dict[str, Any]) -> dict[str, Any]:
     out = dict(fields)
     for column in _JSON_COLUMNS:
         if column in out:
-            out[f"j_{column}"] = json.dumps(out.pop(column))
+            out[f"j_{column}"] = _dumps(out.pop(column))
     return out
+
+
+def _dumps(document: Any) -> str:
+    """JSON text of a document :func:`to_json` built (orjson; integers beyond 64 bits too)."""
+    try:
+        return orjson.dumps(document).decode()
+    except orjson.JSONEncodeError:  # an integer orjson cannot hold
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
 class BatchOps(StoreBase):
@@ -304,9 +313,11 @@ def _job(write: DecisionWrite) -> _Job:
     if not isinstance(write, DecisionWrite):
         raise InvalidInputError("write", write, "a DecisionWrite")
     return _Job(write,
-                tuple(_encoded(input_fields(signal=r.signal, account=r.account,
-                                            market=r.market, config_name=r.config_name,
-                                            request_id=r.request_id))
+                tuple({**input_columns(signal=r.signal, account=r.account, market=r.market,
+                                       config_name=r.config_name, request_id=r.request_id),
+                       "j_inputs": validated_json_text(
+                           {"signal": r.signal, "account": r.account, "market": r.market},
+                           "inputs")}
                       for r in write.records),
                 tuple(_encoded(decision_fields(r.decision)) for r in write.records))
 
@@ -359,7 +370,7 @@ def _hold(rec: DecisionRecord, now: datetime, books: dict[str, _Book], mine: _Ro
         if not isinstance(decision, Decision):
             raise InvalidInputError("on_refused", decision, "a function returning a Decision")
         return decision, None, refusal
-    res = Reservation(uuid.uuid4().hex, h.account_id, rec.decision.symbol, h.notional,
+    res = Reservation(new_id(), h.account_id, rec.decision.symbol, h.notional,
                       h.margin, lim.tier, ReservationStatus.ACTIVE, now,
                       now + timedelta(seconds=float(h.ttl_seconds)))
     mine.reservations.append(reservation_row(res))

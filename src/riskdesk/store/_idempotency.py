@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -11,6 +10,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from riskdesk._ids import new_id
 from riskdesk.errors import ConflictError, InvalidInputError
 from riskdesk.store import _tables as t
 from riskdesk.store._base import StoreBase, check_float, check_text, check_time
@@ -101,7 +101,7 @@ class IdempotencyOps(StoreBase):
         check_text(key, "key")
         check_text(body_hash, "body_hash", 128)
         wait = check_float(wait_seconds, "wait_seconds")
-        owner = uuid.uuid4().hex
+        owner = new_id()
         deadline = time.monotonic() + wait
         pause = 0.005
         while True:

@@ -7,7 +7,15 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from riskdesk.domain import AccountState, Decision, MarketSnapshot, Signal
+from riskdesk.domain import (
+    AccountState,
+    Action,
+    Adjustment,
+    Decision,
+    MarketSnapshot,
+    ReasonCode,
+    Signal,
+)
 from riskdesk.errors import InvalidInputError
 from riskdesk.store import _tables as t
 from riskdesk.store._base import (
@@ -22,6 +30,10 @@ from riskdesk.store._base import (
 from riskdesk.store._codec import to_json, write_jsonl
 
 _J = t.decisions
+#: The strategy the service journals a plan's decisions under (``POST /api/orders/plan``).
+PLAN_STRATEGY = "plan"
+#: Actions that let an order through (:attr:`riskdesk.domain.Decision.approved`, with a size).
+_ORDER_ACTIONS = (Action.ENTER.value, Action.CAUTION.value, Action.ENTER_AND_CLOSE_WORST.value)
 
 
 class JournalOps(StoreBase):
@@ -103,6 +115,30 @@ class JournalOps(StoreBase):
         with self._read() as conn:
             return [_row_out(r._mapping) for r in conn.execute(stmt)]
 
+    def last_plan_at(self) -> datetime | None:
+        """When the latest plan that sent an order was decided: the last rebalance.
+
+        A plan (``POST /api/orders/plan``) journals each of its lines under the strategy
+        ``"plan"``, all with the plan's decision time. The latest such row whose decision let an
+        order through (ENTER, CAUTION or ENTER_AND_CLOSE_WORST with a quantity above zero,
+        as :attr:`riskdesk.domain.Decision.approved`) dates the last rebalance; a plan whose
+        every line was refused moved nothing and does not count. The index on
+        (``strategy``, ``decided_at``) answers it without reading the rest of the journal.
+
+        Returns
+        -------
+        datetime or None
+            The decision time (aware UTC), or ``None`` when no plan ever sent an order.
+        """
+        stmt = (sa.select(_J.c.decided_at)
+                .where(_J.c.strategy == PLAN_STRATEGY, _J.c.action.in_(_ORDER_ACTIONS),
+                       # Money is decimal text on SQLite: compare its number, not its text.
+                       sa.cast(_J.c.quantity, sa.Float()) > 0)
+                .order_by(_J.c.decided_at.desc()).limit(1))
+        with self._read() as conn:
+            found: datetime | None = conn.execute(stmt).scalar_one_or_none()
+        return found
+
     def journal_entry(self, journal_id: int) -> dict[str, Any]:
         """One journal row by id (raises :class:`InvalidInputError` when unknown)."""
         with self._read() as conn:
@@ -167,6 +203,17 @@ def input_fields(*, signal: Signal, account: AccountState | None,
                  market: MarketSnapshot | None, config_name: str,
                  request_id: str | None) -> dict[str, Any]:
     """The columns of a journal row that come from the decision's inputs (validated)."""
+    return {**input_columns(signal=signal, account=account, market=market,
+                            config_name=config_name, request_id=request_id),
+            "inputs": {"signal": to_json(signal, "signal"),
+                       "account": to_json(account, "account"),
+                       "market": to_json(market, "market")}}
+
+
+def input_columns(*, signal: Signal, account: AccountState | None,
+                  market: MarketSnapshot | None, config_name: str,
+                  request_id: str | None) -> dict[str, Any]:
+    """:func:`input_fields` without the ``inputs`` document (checked, not yet encoded)."""
     if not isinstance(signal, Signal):
         raise InvalidInputError("signal", signal, "a riskdesk.domain.Signal")
     if account is not None and not isinstance(account, AccountState):
@@ -178,9 +225,6 @@ def input_fields(*, signal: Signal, account: AccountState | None,
         "config_name": check_text(config_name, "config_name"),
         "strategy": check_optional_text(signal.strategy, "signal.strategy"),
         "account_equity_at_entry": None if account is None else account.equity,
-        "inputs": {"signal": to_json(signal, "signal"),
-                   "account": to_json(account, "account"),
-                   "market": to_json(market, "market")},
     }
 
 
@@ -209,8 +253,28 @@ def decision_fields(decision: Decision) -> dict[str, Any]:
         "position_size_usd": notional,
         "reasons": to_json(list(d.reasons), "decision.reasons"),
         "close_symbols": to_json(list(d.close_symbols), "decision.close_symbols"),
-        "trail": to_json([a.to_dict() for a in d.trail], "decision.trail"),
+        "trail": trail_json(d.trail),
     }
+
+
+def trail_json(trail: tuple[Adjustment, ...]) -> list[dict[str, Any]]:
+    """A decision's trail as the journal stores it (``Adjustment.to_dict`` of each step).
+
+    Steps of the usual form (string step and note, a reason code, finite float values) are
+    copied directly; anything else takes :func:`to_json`'s checked path, which names the
+    offending step.
+    """
+    out = []
+    for a in trail:
+        before, after = a.before, a.after
+        if type(a) is not Adjustment or type(a.code) is not ReasonCode \
+                or type(before) is not float or type(after) is not float \
+                or before - before != 0.0 or after - after != 0.0 \
+                or type(a.step) is not str or type(a.note) is not str:
+            return to_json([x.to_dict() for x in trail], "decision.trail")  # type: ignore[return-value]
+        out.append({"step": a.step, "code": a.code.value, "before": before, "after": after,
+                    "note": a.note})
+    return out
 
 
 def _row_out(m: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ per-account lock row taken with ``SELECT ... FOR UPDATE``. Every state change is
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from riskdesk._ids import new_id
 from riskdesk.domain import ReasonCode
 from riskdesk.errors import ConflictError, InvalidInputError
 from riskdesk.store import _tables as t
@@ -213,7 +213,7 @@ class ReservationOps(StoreBase):
                                          h_tier)
             if refused is not None:
                 return ReservationOutcome(None, refused, h_notional, h_margin, h_tier, note)
-            res = Reservation(uuid.uuid4().hex, account_id, symbol, notional, margin,
+            res = Reservation(new_id(), account_id, symbol, notional, margin,
                               limits.tier, ReservationStatus.ACTIVE, now,
                               now + timedelta(seconds=ttl))
             conn.execute(sa.insert(_R), reservation_row(res))

@@ -68,6 +68,8 @@ decisions = sa.Table(
     sa.Column("close_symbols", json_type(), nullable=False),
     sa.Column("trail", json_type(), nullable=False),
     sa.Column("inputs", json_type(), nullable=False),
+    # The latest decision of a strategy (Store.last_plan_at: the last rebalance); migration 0002.
+    sa.Index(None, "strategy", "decided_at"),
 )
 
 idempotency_keys = sa.Table(

@@ -1,0 +1,176 @@
+"""The fast lane of ``POST /api/capital/recommendation/position``, the call made before every order.
+
+A bot calls the recommendation endpoint before each order, so its cost per request is the
+service's capacity. FastAPI's generic machinery (dependency solving, parameter extraction,
+response validation) costs several times what deciding does. This ASGI middleware serves the
+common request of that one route itself and hands every other request, unchanged, to the
+FastAPI route, which stays the definition of the endpoint (its OpenAPI entry, its errors).
+
+It takes a request only when it is sure to answer it exactly as the route would:
+
+* ``POST`` to the path, a JSON content type, no ``Idempotency-Key`` (idempotent calls need the
+  store's claim, which blocks, and take the route);
+* an ``X-API-Key`` (or ``Authorization: Bearer``) verified recently, so in the service's key
+  cache, whose scopes include ``trade``;
+* a body that parses (``json.loads``, as FastAPI does) and validates as
+  :class:`~riskdesk.api._requests.RecommendationIn` (``model_validate`` on the parsed value,
+  as FastAPI does).
+
+Anything else (a missing, unknown or uncached key, a missing scope, a body that does not parse
+or validate, another content type) goes to the route, which answers 401, 403, 400 or 422 with
+its usual body. The request body, already read, is replayed to it. Errors raised while
+deciding (an unknown symbol, a missing price, a revoked key) are answered by the app's own
+exception handlers, the same ones the route's errors reach.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from pydantic import ValidationError
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from riskdesk.api._auth import Caller
+from riskdesk.api._capital import RECOMMENDATION_PATH, recommendation_answer
+from riskdesk.api._json import json_bytes
+from riskdesk.api._requests import RecommendationIn
+
+Handler = Callable[[Request, Exception], Awaitable[Any]]
+
+_JSON_TYPES = (b"application/json",)
+
+
+class FastRecommendation:
+    """ASGI middleware serving the common recommendation request (see the module notes).
+
+    Parameters
+    ----------
+    app
+        The rest of the application (the FastAPI stack the route lives in).
+    fastapi
+        The FastAPI application: its service, its route (for metrics labels) and its
+        exception handlers.
+    """
+
+    def __init__(self, app: ASGIApp, *, fastapi: FastAPI) -> None:
+        self.app = app
+        self.fastapi = fastapi
+        self.route = _route(fastapi)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request, or pass it on (see the module notes)."""
+        if scope["type"] != "http" or scope["path"] != RECOMMENDATION_PATH \
+                or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        api_key = bearer = None
+        json_body = False
+        for name, value in scope["headers"]:
+            if name == b"x-api-key":
+                api_key = value if api_key is None else api_key
+            elif name == b"authorization":
+                bearer = value if bearer is None else bearer
+            elif name == b"content-type":
+                json_body = _is_json(value)
+            elif name == b"idempotency-key":
+                await self.app(scope, receive, send)
+                return
+        key = api_key or _bearer_token(bearer)
+        service = self.fastapi.state.service
+        stored = None if key is None else service.cached_api_key(key.decode("latin-1"))
+        if not json_body or stored is None or not stored.allows("trade"):
+            await self.app(scope, receive, send)
+            return
+        body, more = await _read_body(receive)
+        if more is not None:  # disconnected, or an unexpected message: the route decides
+            await self.app(scope, _replay(body, receive, more), send)
+            return
+        try:
+            request = RecommendationIn.model_validate(json.loads(body))
+        except (ValueError, ValidationError):  # JSONDecodeError is a ValueError
+            await self.app(scope, _replay(body, receive, None), send)
+            return
+        caller = Caller(key_id=stored.key_id, name=stored.name, scopes=stored.scopes)
+        state = scope.setdefault("state", {})
+        state["caller"] = caller
+        scope["route"] = self.route
+        try:
+            answer, replayed = await recommendation_answer(
+                service, request, caller, None, state.get("request_id"))
+        except Exception as exc:
+            handler = self._handler(exc)
+            if handler is None:
+                raise
+            response = await handler(Request(scope, receive), exc)
+            await response(scope, receive, send)
+            return
+        payload = json_bytes(answer)
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(payload)).encode("ascii"))]
+        if replayed:
+            headers.append((b"idempotent-replayed", b"true"))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    def _handler(self, exc: Exception) -> Handler | None:
+        handlers: dict[Any, Any] = self.fastapi.exception_handlers
+        for kind in type(exc).__mro__:
+            if kind in handlers:
+                handler: Handler = handlers[kind]
+                return handler
+        return None
+
+
+def _route(app: FastAPI) -> Any:
+    """The route object FastAPI's router puts in the scope for the recommendation path."""
+    probe: Scope = {"type": "http", "method": "POST", "path": RECOMMENDATION_PATH,
+                    "root_path": "", "headers": [], "query_string": b""}
+    for candidate in app.router.routes:
+        match, child = candidate.matches(probe)
+        if match is Match.FULL:
+            return child.get("route", candidate)
+    raise LookupError(f"no route for POST {RECOMMENDATION_PATH}")
+
+
+def _bearer_token(value: bytes | None) -> bytes | None:
+    """The credentials of ``Authorization: Bearer ...``, read as the route reads them."""
+    if value is None:
+        return None
+    scheme, _, token = value.partition(b" ")
+    token = token.strip()
+    return token if scheme.lower() == b"bearer" and token else None
+
+
+def _is_json(value: bytes) -> bool:
+    kind = value.split(b";", 1)[0].strip().lower()
+    return kind in _JSON_TYPES or (kind.startswith(b"application/") and kind.endswith(b"+json"))
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
+    """The whole body, or what was read and the message that stopped the reading."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), message
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), None
+
+
+def _replay(body: bytes, receive: Receive, last: Message | None) -> Receive:
+    """A ``receive`` that yields the body read already, then whatever the client sends."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+    if last is not None:
+        pending = [{"type": "http.request", "body": body, "more_body": True}, last]
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
