@@ -12,6 +12,11 @@ client it used is printed and recorded. Environment: RISKDESK_BENCH_CLIENT (``wr
 ``python``, default: wrk when found), RISKDESK_BENCH_SECONDS (default 6),
 RISKDESK_BENCH_CONNECTIONS (default 8), RISKDESK_BENCH_CLIENTS and RISKDESK_BENCH_THREADS
 (Python client: processes and threads per process, default 2 x 4).
+
+The same endpoint is then measured on PostgreSQL (``riskdesk serve --db postgresql://...`` with
+2 workers) in a scratch database on the server at RISKDESK_BENCH_PG_ADMIN_URL (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``); when no server answers, the rows are
+left out and the reason is printed.
 """
 
 from __future__ import annotations
@@ -173,6 +178,72 @@ def _drive(client: str, url: str, headers: dict[str, str], tmp: Path) -> Result:
     return _python(url, headers, SECONDS)
 
 
+PG_ADMIN_URL = os.environ.get("RISKDESK_BENCH_PG_ADMIN_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_database() -> tuple[str, Any] | None:
+    """A scratch database's URL and a function dropping it, or ``None`` without a server."""
+    import uuid
+
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.pool import NullPool
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool,
+                             connect_args={"connect_timeout": 3})
+    try:
+        conn = admin.connect()
+    except OperationalError as exc:
+        admin.dispose()
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        print(f"  http: no PostgreSQL server at {PG_ADMIN_URL} ({first}): PostgreSQL rows "
+              "left out", file=sys.stderr)
+        return None
+    name = f"riskdesk_bench_{uuid.uuid4().hex[:12]}"
+    with conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False), drop
+
+
+def _postgres(bench: Bench, client: str, load: str, tmp: Path) -> None:
+    from riskdesk.demo import prepare
+
+    scratch = _pg_database()
+    if scratch is None:
+        return
+    url, drop = scratch
+    try:
+        _, admin_key, _, _ = prepare(url)
+        env = {"RISKDESK_DB_URL": url, "RISKDESK_CONFIG": "default",
+               "RISKDESK_RESERVATION_TTL": "1", "RISKDESK_ACCESS_LOG": "1",
+               "PROMETHEUS_MULTIPROC_DIR": str(tmp)}
+        port = _free_port()
+        load_avg = os.getloadavg()[0]
+        svc = _start("riskdesk.api.app:create_app_from_env", port, env, factory=True)
+        try:
+            rps, p50, p99, n, bad = _drive(
+                client, f"http://127.0.0.1:{port}/api/capital/recommendation/position",
+                {"X-API-Key": admin_key}, tmp)
+        finally:
+            svc.terminate()
+            svc.wait(10)
+    finally:
+        drop()
+    bench.record("recommendation (PostgreSQL) requests/s", rps, "req/s",
+                 f"{n} requests, {bad} non-200; PostgreSQL, journaled; {load}; "
+                 f"load avg {load_avg:.2f}")
+    bench.record("recommendation (PostgreSQL) p50", p50, "ms")
+    bench.record("recommendation (PostgreSQL) p99", p99, "ms")
+
+
 def main(bench: Bench) -> None:
     from riskdesk.demo import prepare
 
@@ -225,3 +296,5 @@ def main(bench: Bench) -> None:
     bench.record("recommendation p99", s99, "ms", "target <= 20 ms")
     bench.record("recommendation / hello-world", 100.0 * s_rps / h_rps, "%", "target >= 50%")
     bench.record("recommendation / hello-world (def)", 100.0 * s_rps / y_rps, "%", "reference")
+    with tempfile.TemporaryDirectory() as tmp:
+        _postgres(bench, client, load, Path(tmp))

@@ -113,14 +113,14 @@ def paper_service(db_url: str, prices: Mapping[str, Decimal], *,
     return service
 
 
-def prepare(db_path: Path, *, config: str = "default"
+def prepare(db: Path | str, *, config: str = "default"
             ) -> tuple[str, str, str, dict[str, tuple[str, Decimal]]]:
     """Create or open the database, seed the paper account and make a key.
 
     Parameters
     ----------
-    db_path
-        The SQLite file.
+    db
+        The SQLite file, or a database URL (``postgresql+psycopg://...``).
     config
         Preset or YAML file of the risk configuration.
 
@@ -130,8 +130,12 @@ def prepare(db_path: Path, *, config: str = "default"
         The database URL, a new admin key, a new read key (for the dashboard link) and the
         prices used.
     """
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{db_path}"
+    if isinstance(db, str) and "://" in db:
+        url = db
+    else:
+        path = Path(db)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{path}"
     prices = last_closes()
     service = paper_service(url, {s: p for s, (_, p) in prices.items()}, config=config,
                             book=PAPER_BOOK)

@@ -57,6 +57,25 @@ class StaleStateError(StateError):
     """State is older than the configured maximum age."""
 
 
+class StoreUnavailableError(StateError):
+    """The database cannot be reached or cannot take the operation now: retry shortly.
+
+    Raised by :class:`riskdesk.store.Store` for a database that is down, unreachable, locked
+    past the busy timeout, read-only, out of disk or that dropped the connection. The
+    transaction the operation ran in was rolled back: nothing of it was written.
+
+    Parameters
+    ----------
+    reason
+        One line from the database driver saying why (no SQL, no parameters, no
+        credentials), for example ``"database is locked"``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"store unavailable: {reason}")
+
+
 class UnknownSymbolError(StateError, KeyError):
     """No market rules or price are known for the symbol."""
 

@@ -16,7 +16,12 @@ from sqlalchemy.exc import OperationalError
 from store_support import T0, Clock, account, decision, market, signal
 
 from riskdesk.domain import Action, Decision, ReasonCode
-from riskdesk.errors import ConflictError, InvalidInputError, StaleStateError
+from riskdesk.errors import (
+    ConflictError,
+    InvalidInputError,
+    StaleStateError,
+    StoreUnavailableError,
+)
 from riskdesk.store import (
     DecisionRecord,
     DecisionWrite,
@@ -179,7 +184,7 @@ def test_a_failed_transaction_acknowledges_nothing(store: Store,
     monkeypatch.setattr(store, "_now", broken_clock)
     futures = [store.submit_decisions(write(record(s))) for s in range(5)]
     for f in futures:
-        with pytest.raises(OperationalError):
+        with pytest.raises(StoreUnavailableError, match="disk I/O error"):
             f.result(30)
     assert counts(store) == (0, 0, 0)
     monkeypatch.undo()

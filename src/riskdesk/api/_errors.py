@@ -2,7 +2,8 @@
 
 422: the request is invalid (a field path says which part); 409: the request conflicts with
 stored state, or the state to decide on is missing or stale; 503: the broker or the database
-is unavailable. Nothing is written for a refused request.
+is unavailable (the database's 503 carries ``Retry-After: 1``). Nothing is written for a
+refused request.
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ from riskdesk.errors import (
     ConflictError,
     InvalidInputError,
     StateError,
+    StoreUnavailableError,
     UnknownSymbolError,
 )
 from riskdesk.store import RevokedKeyError
 
 log = logging.getLogger("riskdesk.http")
+
+#: Seconds a client should wait before retrying a request refused for an unavailable database.
+STORE_RETRY_AFTER_S = 1
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not parseable (not JSON)."},
@@ -34,7 +39,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "Conflicts with stored state, or the state to "
                                             "decide on is missing or stale."},
     422: {"model": ErrorOut, "description": "Invalid request; ``detail`` lists the fields."},
-    503: {"model": ErrorOut, "description": "Broker or database unavailable."},
+    503: {"model": ErrorOut, "description": "Broker or database unavailable.",
+          "headers": {"Retry-After": {
+              "description": "Seconds to wait before retrying; sent when the database is "
+                             "unavailable.",
+              "schema": {"type": "integer"}}}},
 }
 
 
@@ -91,18 +100,31 @@ async def _state(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": f"state unavailable: {exc}"}, status_code=409)
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StoreUnavailableError)
+    request.app.state.service.metrics.store_unavailable.inc()
+    log.warning("%s", exc, extra={"path": request.url.path})
+    return JSONResponse({"detail": str(exc)}, status_code=503,
+                        headers={"Retry-After": str(STORE_RETRY_AFTER_S)})
+
+
 async def _broker(request: Request, exc: Exception) -> JSONResponse:
     log.warning("broker error: %s", exc, extra={"path": request.url.path})
     return JSONResponse({"detail": f"broker unavailable: {exc}"}, status_code=503)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers above on ``app`` (most specific class first)."""
+    """Register the handlers above on ``app`` (most specific class first).
+
+    A raised exception is answered by the handler of the first class of its MRO that has
+    one: :class:`StoreUnavailableError` (503) by its own, not by :class:`StateError`'s (409).
+    """
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(UnknownSymbolError, _unknown_symbol)
     app.add_exception_handler(InvalidInputError, _invalid_input)
     app.add_exception_handler(ComputationError, _computation)
     app.add_exception_handler(RevokedKeyError, _revoked)
     app.add_exception_handler(ConflictError, _conflict)
+    app.add_exception_handler(StoreUnavailableError, _store_unavailable)
     app.add_exception_handler(StateError, _state)
     app.add_exception_handler(BrokerError, _broker)

@@ -11,6 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from riskdesk.cli._app import EXIT_BAD_INPUT, EXIT_DENIED, EXIT_INTERNAL, EXIT_STATE
 from riskdesk.errors import (
@@ -20,6 +21,7 @@ from riskdesk.errors import (
     ConflictError,
     InvalidInputError,
     StateError,
+    StoreUnavailableError,
 )
 from riskdesk.service import Service, Settings
 from riskdesk.service._json import jsonable
@@ -62,6 +64,10 @@ def exits(fn: Callable[P, R]) -> Callable[P, R]:
         except (InvalidInputError, ConfigError, ComputationError) as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except StoreUnavailableError as exc:
+            # One line, the driver's words as they are (not read as markup): retry later.
+            err.print(f"[red]store unavailable:[/red] {escape(exc.reason)}", soft_wrap=True)
+            raise typer.Exit(EXIT_STATE) from None
         except (StateError, BrokerError, ConflictError) as exc:
             err.print(f"[red]state unavailable:[/red] {exc}")
             raise typer.Exit(EXIT_STATE) from None
@@ -76,14 +82,12 @@ def exits(fn: Callable[P, R]) -> Callable[P, R]:
 
 @contextmanager
 def open_service(db: str, config: str = "default") -> Iterator[Service]:
-    """A service on ``db``; exit code 3 when the database cannot be opened."""
-    from sqlalchemy.exc import OperationalError
+    """A service on ``db``.
 
-    try:
-        service = Service.open(Settings(db_url=db, config=config))
-    except OperationalError as exc:
-        err.print(f"[red]state unavailable:[/red] cannot open {db}: {exc.orig}")
-        raise typer.Exit(EXIT_STATE) from None
+    A database that cannot be opened raises :class:`StoreUnavailableError`, which
+    :func:`exits` turns into exit code 3.
+    """
+    service = Service.open(Settings(db_url=db, config=config))
     try:
         yield service
     finally:

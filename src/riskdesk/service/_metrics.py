@@ -45,6 +45,10 @@ class Metrics:
             ["reason"], registry=self.registry)
         self.bad_input = Counter(
             "riskdesk_bad_input", "Requests refused as invalid (422).", registry=self.registry)
+        self.store_unavailable = Counter(
+            "riskdesk_store_unavailable",
+            "Requests refused because the database was unavailable (503).",
+            registry=self.registry)
         self.trading_state = Gauge(
             "riskdesk_trading_halted", "1 when trading is halted or reduce-only, else 0.",
             registry=self.registry, multiprocess_mode="livemax")

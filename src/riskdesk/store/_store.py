@@ -106,7 +106,11 @@ class Store(BatchOps, JournalOps, IdempotencyOps, CapitalOps, ReservationOps, St
                     memory=is_memory_sqlite(make_url(resolved)),
                     busy_timeout_ms=busy_timeout_ms)
         if migrate:
-            store.migrate()
+            try:
+                store.migrate()
+            except BaseException:
+                store.close()  # the engine and its connections, not left to the collector
+                raise
         return store
 
     def migrate(self, revision: str = "head") -> None:
