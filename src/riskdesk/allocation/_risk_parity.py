@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from riskdesk.allocation._covariance import Covariance, as_covariance
+from riskdesk.allocation._covariance import _PSD_JITTER, Covariance, as_covariance
 from riskdesk.allocation._result import AllocationResult, settle
 from riskdesk.allocation._validate import (
     FloatArray,
@@ -32,6 +32,12 @@ _WARM_STEPS = 1
 _EXACT_BELOW = 1e-2
 _FORCING = 0.1
 _SINGLE_PRECISION_FROM = 200
+# Correlations beyond 1 + _CORRELATION_SLACK are refused. The covariance check bounds them by
+# that much already for every asset whose variance is at least _PSD_JITTER / _CORRELATION_SLACK
+# of the largest (its tolerance is relative to the largest variance); only the rows of smaller
+# variances are checked here.
+_CORRELATION_SLACK = 1e-6
+_SMALL_VARIANCE = _PSD_JITTER / _CORRELATION_SLACK
 
 
 def inverse_volatility(vols: ArrayLike) -> AllocationResult:
@@ -57,9 +63,16 @@ def inverse_volatility(vols: ArrayLike) -> AllocationResult:
     ------
     InvalidInputError
         If ``vols`` is empty, not finite or not strictly positive.
+
+    Notes
+    -----
+    The inverses are taken relative to the smallest volatility, ``min(s) / s_i`` in
+    ``(0, 1]``, so that no volatility, however small (down to the smallest subnormal float),
+    overflows ``1 / s_i``: the weights are finite, non-negative and sum to one for every
+    valid input. An asset whose weight is below the smallest float gets 0.
     """
     v = as_vector(vols, "vols", positive=True)
-    inv = 1.0 / v
+    inv = float(v.min()) / v
     w = inv / inv.sum()
     return AllocationResult(
         weights=w,
@@ -83,6 +96,7 @@ def _budgets(budgets: ArrayLike | None, n: int) -> FloatArray:
     return out
 
 
+@np.errstate(divide="ignore", over="ignore", invalid="ignore")
 def risk_parity(
     cov: Covariance | ArrayLike,
     budgets: ArrayLike | None = None,
@@ -137,6 +151,13 @@ def risk_parity(
     conjugate gradients preconditioned with the Hessian's diagonal: the Hessian
     ``R + diag(b / y^2)`` is dominated by its diagonal near the solution, so a few
     matrix-vector products per step suffice and no ``N x N`` factorisation is formed.
+
+    Risk contributions are checked in correlation units, so a covariance of any scale (down
+    to subnormal variances) is solved alike. Iterates that leave the finite range are
+    detected and reported (the solve fails), so numpy's floating-point warnings are off
+    inside the solve. A solve whose contributions match the budgets with a negative
+    portfolio variance, or a correlation beyond ``1 + 1e-6`` in the row of an asset whose
+    variance is below ``1e-4`` of the largest, is refused as not positive semi-definite.
     """
     mode = check_on_failure(on_failure)
     tolerance = as_scalar(tol, "tol", low=0.0, low_inclusive=False)
@@ -148,6 +169,7 @@ def risk_parity(
     vols = c.volatilities
     if not (vols > 0).all():
         raise InvalidInputError("cov", summarise(vols), "positive variance for every asset")
+    _check_small_variance_correlations(s_mat)
     if n == 1:
         one = np.ones(1)
         return AllocationResult(one, "risk_parity", True, 0, tolerance, 0.0, 0.0, one,
@@ -199,12 +221,14 @@ def risk_parity(
         g = ry - b / y
         err = float(np.max(np.abs(y * g / b)))
         if err <= 0.5 * tolerance:
-            final = _finish_weights(y * inv_s, s_mat, b)
+            final = _finish_weights(y, inv_s, corr_times, b)
             if final[3] <= tolerance:
                 break
         if iterations >= iter_cap:
             note = (f"no convergence in {iter_cap} Newton iterations (a singular covariance "
-                    "with a riskless long-only portfolio has no risk-parity solution)")
+                    "with a riskless long-only portfolio has no risk-parity solution; budgets "
+                    "many orders of magnitude apart on an ill-conditioned covariance cannot "
+                    "be met to the tolerance in double precision)")
             break
         if not math.isfinite(err):
             note = "iterates left the finite range (is the covariance singular?)"
@@ -232,14 +256,47 @@ def risk_parity(
         f = objective(y, ry)
 
     if final is None or final[3] > tolerance:
-        final = _finish_weights(y * inv_s, s_mat, b)
+        final = _finish_weights(y, inv_s, corr_times, b)
     w, var, rc, residual = final
+    converged = residual <= tolerance and math.isfinite(residual)
+    # Contributions that match the budgets with a negative portfolio variance are all
+    # negative: no positive semi-definite matrix allows that. The up-front check misses it
+    # when an asset's variance is below that check's tolerance (it is relative to the largest
+    # variance), so the weights would rest on correlations beyond [-1, 1]. copysign also
+    # catches a negative variance that underflowed to -0.0.
+    if converged and math.copysign(1.0, var) < 0.0:
+        raise InvalidInputError(
+            "cov", f"portfolio variance {var:.3g} at the risk-parity weights",
+            "a positive semi-definite matrix (its correlations give a negative variance)")
     failure = note or f"risk contributions off by {residual:.3g} (tolerance {tolerance:.3g})"
     return settle("risk_parity", w,
-                  converged=residual <= tolerance and math.isfinite(residual),
+                  converged=converged,
                   iterations=iterations, tolerance=tolerance, residual=residual,
                   objective=float(np.sum((rc - b) ** 2)), risk_contributions=rc, variance=var,
                   failure_note=failure, on_failure=mode)
+
+
+def _check_small_variance_correlations(s_mat: FloatArray) -> None:
+    """Refuse a correlation beyond ``1 + _CORRELATION_SLACK`` in a row of a small variance.
+
+    The solver works on the correlation matrix; a correlation of, say, ``1e144`` (a variance
+    of ``1e-300`` next to a covariance of ``1e-6``) passes the positive semi-definite check,
+    whose tolerance is relative to the largest variance, and would give weights for a matrix
+    that no portfolio has. Only rows whose variance is below ``_SMALL_VARIANCE`` times the
+    largest can hide such a correlation, so the check costs nothing on ordinary matrices.
+    """
+    var = np.diagonal(s_mat)
+    small = np.flatnonzero(var < _SMALL_VARIANCE * float(var.max()))
+    if small.size == 0:
+        return
+    inv_s = 1.0 / np.sqrt(var)
+    corr = (np.abs(s_mat[small]) * inv_s[None, :]) * inv_s[small][:, None]
+    at = np.unravel_index(int(np.argmax(corr)), corr.shape)
+    worst = float(corr[at])
+    if worst > 1.0 + _CORRELATION_SLACK:
+        raise InvalidInputError(
+            "cov", f"|correlation| {worst:.3g} between assets {int(small[at[0]])} and {int(at[1])}",
+            "a positive semi-definite matrix (correlations within [-1, 1])")
 
 
 def _rescale(y: FloatArray, ry: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -252,13 +309,26 @@ def _rescale(y: FloatArray, ry: FloatArray, b: FloatArray) -> tuple[FloatArray, 
 
 
 def _finish_weights(
-    x: FloatArray, s_mat: FloatArray, b: FloatArray
+    y: FloatArray,
+    inv_s: FloatArray,
+    corr_times: Callable[[FloatArray], FloatArray],
+    b: FloatArray,
 ) -> tuple[FloatArray, float, FloatArray, float]:
-    """Normalised weights, their variance, risk contributions and relative budget error."""
-    w = x / x.sum()
-    sw = s_mat @ w
-    var = float(w @ sw)
-    rc = w * sw / var
+    """Normalised weights, their variance, risk contributions and relative budget error.
+
+    With ``x = y / s``, ``T = sum(x)`` and ``w = x / T``: ``w_i (C w)_i = y_i (R y)_i / T^2``
+    and ``w' C w = y' R y / T^2``. The risk contributions are therefore computed from the
+    correlation products, which stay of order one whatever the scale of the covariance; in
+    the covariance's own units, products of variances near the bottom of the float range
+    lose every digit to underflow.
+    """
+    x = y * inv_s
+    total = np.float64(x.sum())  # numpy scalars: a zero gives inf or NaN, not an exception
+    w = x / total
+    ry = corr_times(y)
+    quad = np.float64(y @ ry)
+    rc = y * ry / quad
+    var = float(quad / total / total)
     return w, var, rc, float(np.max(np.abs(rc / b - 1.0)))
 
 
@@ -283,6 +353,10 @@ def _newton_direction(
     rz = float(r @ z)
     stop = forcing * float(np.linalg.norm(g))
     for _ in range(max(10, 2 * n)):
+        if not rz > 0.0:
+            # r' M^-1 r underflowed (extreme budgets make M^-1 tiny): no usable direction
+            # is left, and the next ratio would divide by zero.
+            break
         hp = corr_times(p) + hd * p
         php = float(p @ hp)
         if not php > 0.0:

@@ -35,7 +35,12 @@ from riskdesk.domain import (
     TradingState,
     quantize_to_step,
 )
-from riskdesk.errors import InvalidInputError, StateError
+from riskdesk.errors import (
+    ComputationError,
+    InvalidInputError,
+    StateError,
+    StoreUnavailableError,
+)
 from riskdesk.limits import (
     DrawdownStatus,
     MarginStatus,
@@ -70,11 +75,17 @@ def close_store(store: Store) -> None:
 
 
 def ping(store: Store) -> None:
-    """Raise :class:`StateError` unless the database answers."""
+    """Raise :class:`StoreUnavailableError` unless the database answers.
+
+    An outage says why in the driver's words (see :class:`StoreUnavailableError`); any other
+    database error while checking is named by its type only.
+    """
     try:
         store.schema_version()
+    except StoreUnavailableError:
+        raise
     except SQLAlchemyError as exc:
-        raise StateError(f"database unreachable: {type(exc).__name__}") from None
+        raise StoreUnavailableError(f"health check failed: {type(exc).__name__}") from exc
 
 
 def order_book(broker: Broker, symbol: str, depth: int) -> OrderBook | None:
@@ -225,6 +236,14 @@ def kelly_view(config: RiskConfig, *, win_rate: float, win_loss_ratio: float,
 
     The full Kelly fraction, half-Kelly, and the configured fraction after the account-size, regime
     and heat adjustments, in percent and dollars.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``win_rate`` or ``win_loss_ratio`` is out of range.
+    ComputationError
+        Failing closed, should a fraction not be finite (bounded inputs and configuration
+        keep it within ``[0, 1]`` times the configured multipliers).
     """
     k = config.kelly
     full = kelly_binary(win_rate, win_loss_ratio, risk_aversion=k.risk_aversion,
@@ -241,6 +260,7 @@ def kelly_view(config: RiskConfig, *, win_rate: float, win_loss_ratio: float,
         adjustments.append({"code": code.value, "before": value, "after": value * mult,
                             "note": note})
         value *= mult
+    _finite_figures("kelly", {"fraction": {"kelly": full, "adjusted": value}})
     return {"kelly_pct": pct(full), "half_kelly_pct": pct(half_kelly(full)),
             "kelly_fraction": k.fraction, "adjusted_pct": pct(value),
             "capital": str(capital),
@@ -248,10 +268,50 @@ def kelly_view(config: RiskConfig, *, win_rate: float, win_loss_ratio: float,
             "account_tier": tier, "adjustments": adjustments}
 
 
+#: The request's names of allocation's arguments where they differ (``budgets`` does not).
+_RISK_PARITY_FIELDS = {"vols": "volatilities", "cov": "covariance"}
+
+
+def _finite_figures(method: str, figures: Mapping[str, Mapping[str, float] | None]) -> None:
+    """Raise :class:`ComputationError` unless every figure of a calculator's answer is finite.
+
+    The response schemas promise numbers, and a JSON answer carries a non-finite float as
+    ``null``: a calculator that produced one refuses the request instead of answering it.
+    """
+    for name, values in figures.items():
+        for key, value in (values or {}).items():
+            if not math.isfinite(value):
+                raise ComputationError(f"{method}: {name} of {key!r} is not finite ({value!r})")
+
+
 def risk_parity_view(*, volatilities: Mapping[str, float] | None, symbols: list[str] | None,
                      covariance: list[list[float]] | None, budgets: list[float] | None,
                      capital: Decimal) -> dict[str, Any]:
-    """Inverse-volatility weights (seed 001) or equal-risk-contribution weights."""
+    """Inverse-volatility weights (seed 001) or equal-risk-contribution weights.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the request's field (``volatilities``, ``symbols``, ``covariance`` or
+        ``budgets``): a missing or mismatched input, a covariance that is not a positive
+        semi-definite matrix with a positive variance for every asset, bad budgets.
+    ComputationError
+        When the equal-risk solve does not converge (a singular covariance, extreme
+        budgets), or, failing closed, when any weight or contribution is not finite.
+    """
+    try:
+        return _risk_parity_view(volatilities=volatilities, symbols=symbols,
+                                 covariance=covariance, budgets=budgets, capital=capital)
+    except InvalidInputError as exc:
+        field = _RISK_PARITY_FIELDS.get(exc.field)
+        if field is None:
+            raise
+        raise InvalidInputError(field, exc.value, exc.expected) from None
+
+
+def _risk_parity_view(*, volatilities: Mapping[str, float] | None, symbols: list[str] | None,
+                      covariance: list[list[float]] | None, budgets: list[float] | None,
+                      capital: Decimal) -> dict[str, Any]:
     if volatilities is not None:
         if symbols is not None or covariance is not None or budgets is not None:
             raise InvalidInputError("volatilities", "...",
@@ -274,6 +334,8 @@ def risk_parity_view(*, volatilities: Mapping[str, float] | None, symbols: list[
     weights = [float(w) for w in result.weights]
     rc = None if result.risk_contributions is None else \
         {n: float(c) for n, c in zip(names, result.risk_contributions, strict=True)}
+    _finite_figures(result.method, {"weight": dict(zip(names, weights, strict=True)),
+                                    "risk contribution": rc})
     return {
         "method": result.method,
         "weights": dict(zip(names, weights, strict=True)),
