@@ -34,6 +34,11 @@ quantities are decimal strings in responses; `*_pct` fields are percents.
 """
 
 
+#: Largest request body accepted (413 beyond it, before anything is parsed). The largest
+#: legitimate body, a recommendation with 10,000 weights and two 500-level books, is ~0.5 MB.
+MAX_BODY_BYTES = 1024 * 1024
+
+
 def create_app(service_or_settings: Service | Settings | None = None, *,
                access_log: bool | None = None,
                snapshot_seconds: float | None = None, fast_lane: bool = True) -> FastAPI:
@@ -92,7 +97,7 @@ def create_app(service_or_settings: Service | Settings | None = None, *,
                 service.close()
 
     app = FastAPI(title="riskdesk", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
     app.state.service = service
     install_error_handlers(app)
     app.include_router(_capital.router)
