@@ -30,7 +30,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from pydantic import ValidationError
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,22 +66,22 @@ class FastRecommendation:
                 or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        api_key = bearer = None
-        json_body = False
+        api_key = bearer = content_type = None  # the first of each, as the route reads them
         for name, value in scope["headers"]:
             if name == b"x-api-key":
                 api_key = value if api_key is None else api_key
             elif name == b"authorization":
                 bearer = value if bearer is None else bearer
             elif name == b"content-type":
-                json_body = _is_json(value)
+                content_type = value if content_type is None else content_type
             elif name == b"idempotency-key":
                 await self.app(scope, receive, send)
                 return
         key = api_key or _bearer_token(bearer)
         service = self.fastapi.state.service
         stored = None if key is None else service.cached_api_key(key.decode("latin-1"))
-        if not json_body or stored is None or not stored.allows("trade"):
+        if content_type is None or not _is_json(content_type) or stored is None \
+                or not stored.allows("trade"):
             await self.app(scope, receive, send)
             return
         body, more = await _read_body(receive)
@@ -91,7 +90,7 @@ class FastRecommendation:
             return
         try:
             request = RecommendationIn.model_validate(json.loads(body))
-        except (ValueError, ValidationError):  # JSONDecodeError is a ValueError
+        except Exception:  # noqa: BLE001 - not JSON, invalid, nested too deep: the route answers
             await self.app(scope, _replay(body, receive, None), send)
             return
         caller = Caller(key_id=stored.key_id, name=stored.name, scopes=stored.scopes)

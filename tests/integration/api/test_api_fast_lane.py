@@ -121,6 +121,9 @@ CASES: list[tuple[str, str | None, dict[str, str], str]] = [
     ("no price", "trade", {}, '{"symbol": "NOPRICE"}'),
     ("bid above ask", "trade", {}, '{"symbol": "AAPL", "market": {"bid": 10, "ask": 9}}'),
     ("not an object", "trade", {}, "[1, 2]"),
+    ("nested too deep", "trade", {}, "[" * 100_000 + "]" * 100_000),
+    ("two content types", "trade", {"Content-Type": "text/plain",
+                                    "content-type": "application/json"}, json.dumps(REC)),
     ("idempotent", "trade", {"Idempotency-Key": "k-1"}, json.dumps(REC)),
 ]
 
