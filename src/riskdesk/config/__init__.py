@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from riskdesk.config._exits_section import Exits, PartialTakeProfit
 from riskdesk.config._model import ENV_PREFIX, RiskConfig
 from riskdesk.config._sections import (
     AccountTier,
@@ -10,13 +11,11 @@ from riskdesk.config._sections import (
     CapitalTiers,
     Conviction,
     Drawdown,
-    Exits,
     Kelly,
     Leverage,
     Liquidity,
     MarginZones,
     Opportunity,
-    PartialTakeProfit,
     Phases,
     PositionSizing,
     RiskManagement,

@@ -12,13 +12,13 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from riskdesk.config._exits_section import Exits
 from riskdesk.config._sections import (
     AccountTier,
     CapitalStatus,
     CapitalTiers,
     Conviction,
     Drawdown,
-    Exits,
     Kelly,
     Leverage,
     Liquidity,
