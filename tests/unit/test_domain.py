@@ -260,3 +260,17 @@ def test_decision_to_dict_keeps_decimals_as_strings() -> None:
     assert out["notional"] == "150.00"
     assert d.approved
     assert not Decision(Action.REJECT, "BTC", Side.LONG, Intent.OPEN).approved
+
+
+def test_an_equity_below_the_minimum_is_refused_by_name() -> None:
+    from riskdesk.domain import MIN_EQUITY
+
+    AccountState(equity=MIN_EQUITY, available=Decimal(0))
+    for field, kwargs in (("account.equity", {"equity": MIN_EQUITY / 10}),
+                          ("account.day_start_equity",
+                           {"equity": Decimal(100), "day_start_equity": Decimal("1e-300")}),
+                          ("account.week_start_equity",
+                           {"equity": Decimal(100), "week_start_equity": Decimal("1e-9")})):
+        with pytest.raises(InvalidInputError) as info:
+            AccountState(available=Decimal(0), **kwargs)  # type: ignore[arg-type]
+        assert info.value.field == field

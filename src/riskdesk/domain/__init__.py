@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from riskdesk.domain._account import (
+    MIN_EQUITY,
     AccountFigures,
     AccountState,
     Position,
@@ -24,6 +25,7 @@ from riskdesk.domain._numbers import MAX_MAGNITUDE, Rounding, quantize_to_step, 
 
 __all__ = [
     "MAX_MAGNITUDE",
+    "MIN_EQUITY",
     "AccountFigures",
     "AccountState",
     "Action",

@@ -13,6 +13,10 @@ from riskdesk.domain._numbers import to_decimal
 from riskdesk.errors import InvalidInputError
 
 _ZERO = Decimal(0)
+#: Smallest equity an account state may report (and its high-water mark and day and week
+#: starts): below it, ratios to equity leave the range of floats. An account worth less is
+#: refused as unusable rather than sized against.
+MIN_EQUITY = Decimal("1e-8")
 
 
 class Side(StrEnum):
@@ -200,6 +204,13 @@ def _figures(a: AccountState) -> AccountFigures:
                           net, gross, by_symbol, margin_by_symbol, by_strategy)
 
 
+def _equity(value: object, field: str) -> Decimal:
+    d = to_decimal(value, field, allow_zero=False)
+    if d < MIN_EQUITY:
+        raise InvalidInputError(field, value, f"an equity >= {MIN_EQUITY}")
+    return d
+
+
 @dataclass(frozen=True, slots=True)
 class AccountState(Memo):
     """The account at decision time.
@@ -243,7 +254,7 @@ class AccountState(Memo):
 
     def __post_init__(self) -> None:
         s = object.__setattr__
-        s(self, "equity", to_decimal(self.equity, "account.equity", allow_zero=False))
+        s(self, "equity", _equity(self.equity, "account.equity"))
         s(self, "available", to_decimal(self.available, "account.available"))
         s(self, "margin_used", to_decimal(self.margin_used, "account.margin_used"))
         s(self, "unrealized_pnl",
@@ -254,8 +265,7 @@ class AccountState(Memo):
         s(self, "high_water_mark", max(to_decimal(hwm, "account.high_water_mark"), self.equity))
         for name in ("day_start_equity", "week_start_equity"):
             v = getattr(self, name)
-            s(self, name, self.equity if v is None else to_decimal(v, f"account.{name}",
-                                                                   allow_zero=False))
+            s(self, name, self.equity if v is None else _equity(v, f"account.{name}"))
         if self.as_of is not None and self.as_of.tzinfo is None:
             raise InvalidInputError("account.as_of", self.as_of, "a timezone-aware datetime")
         if isinstance(self.trades_today, bool) or not isinstance(self.trades_today, int) \

@@ -115,8 +115,16 @@ class Service(Deciding, Exiting):
                                   operator=operator, note=note)
 
     def account(self, now: datetime | None = None) -> AccountState:
-        """The account as the broker reports it now (fails closed: no default account)."""
-        return self.broker.account(now or self.clock())  # type: ignore[no-any-return]
+        """The account as the broker reports it now (fails closed: no default account).
+
+        An account state the broker reports but the domain refuses (a negative balance, an
+        equity below :data:`~riskdesk.domain.MIN_EQUITY`) is the broker's failure
+        (:class:`BrokerError`, 503), not the request's.
+        """
+        try:
+            return self.broker.account(now or self.clock())  # type: ignore[no-any-return]
+        except InvalidInputError as exc:
+            raise BrokerError(f"the broker reported an unusable account: {exc}") from exc
 
     def market(self, symbol: str, given: MarketInput | None, now: datetime) -> MarketSnapshot:
         """A market snapshot from the caller's data, completed from the broker.
