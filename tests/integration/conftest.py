@@ -18,6 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
+from store_support import Clock
+
+from riskdesk.store import Store
 
 PG_ADMIN_URL = os.environ.get("RISKDESK_TEST_PG_ADMIN_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -59,3 +62,19 @@ def db_url(request: pytest.FixtureRequest) -> str:
     url = request.getfixturevalue(name)
     assert isinstance(url, str)
     return url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated store on each database, on a hand-moved clock (``store_support.Clock``)."""
+    s = Store.open(db_url, clock=Clock(), migrate=True)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    """A migrated store on SQLite only, on a hand-moved clock."""
+    s = Store.open(sqlite_url, clock=Clock(), migrate=True)
+    yield s
+    s.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
@@ -38,13 +38,6 @@ from riskdesk.store import _tables as t
 D = Decimal
 ACCOUNT = "acct-w"
 PLENTY = D(10**9)
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.open(db_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
 
 
 def refuse(d: Decision, outcome: ReservationOutcome) -> Decision:

@@ -7,27 +7,13 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from store_support import T0, Clock
+from store_support import T0
 
 from riskdesk.errors import ConflictError, InvalidInputError
 from riskdesk.store import Store, shrunk_stats
 
 D = Decimal
 pnls = st.lists(st.decimals(-1000, 1000, places=2, allow_nan=False), max_size=80)
-
-
-@pytest.fixture
-def store(db_url: str) -> Any:
-    s = Store.open(db_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def sqlite_store(sqlite_url: str) -> Any:
-    s = Store.open(sqlite_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
 
 
 def _fill(store: Store, fill_id: str, pnl: Decimal | None = None, *, strategy: str = "mom",

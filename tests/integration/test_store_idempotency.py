@@ -14,13 +14,6 @@ from riskdesk.store import Store
 from riskdesk.store import _tables as t
 
 
-@pytest.fixture
-def store(db_url: str) -> Any:
-    s = Store.open(db_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
-
-
 def test_replay_and_conflict(store: Store) -> None:
     calls = []
 

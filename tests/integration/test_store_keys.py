@@ -1,28 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
-from store_support import T0, Clock
+from store_support import T0
 
 from riskdesk.errors import InvalidInputError
 from riskdesk.store import Store
 from riskdesk.store import _tables as t
-
-
-@pytest.fixture
-def store(db_url: str) -> Any:
-    s = Store.open(db_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def sqlite_store(sqlite_url: str) -> Any:
-    s = Store.open(sqlite_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
 
 
 def test_create_verify_revoke(store: Store) -> None:

@@ -15,7 +15,6 @@ from store_support import (
     LIMITS,
     T0,
     TIER_CAPS,
-    Clock,
     replay_peaks,
     reservation_worker,
 )
@@ -27,20 +26,6 @@ from riskdesk.store import _tables as t
 
 D = Decimal
 BUDGET = ReservationLimits(buying_power=D(10_000), max_exposure=D(100_000))
-
-
-@pytest.fixture
-def store(db_url: str) -> Any:
-    s = Store.open(db_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def sqlite_store(sqlite_url: str) -> Any:
-    s = Store.open(sqlite_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
 
 
 def _rows(store: Store) -> tuple[int, int]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from store_support import T0, Clock
+from store_support import T0
 
 from riskdesk.errors import ConflictError, InvalidInputError
 from riskdesk.store import Store
@@ -15,20 +15,6 @@ from riskdesk.store import _tables as t
 HALTED = {"trading_state": "HALTED", "breaker": {"tripped": True, "until": "2026-01-06T00:00:00Z",
                                                  "reason": "DAILY_LOSS_LIMIT"},
           "trades_today": 4}
-
-
-@pytest.fixture
-def store(db_url: str) -> Any:
-    s = Store.open(db_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def sqlite_store(sqlite_url: str) -> Any:
-    s = Store.open(sqlite_url, clock=Clock(), migrate=True)
-    yield s
-    s.close()
 
 
 def test_desk_state_survives_a_restart(db_url: str) -> None:
