@@ -30,9 +30,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from starlette.routing import Match
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from riskdesk.api import _capital
 from riskdesk.api._auth import Caller
 from riskdesk.api._capital import RECOMMENDATION_PATH, recommendation_answer
 from riskdesk.api._json import json_bytes
@@ -125,14 +126,17 @@ class FastRecommendation:
 
 
 def _route(app: FastAPI) -> Any:
-    """The route object FastAPI's router puts in the scope for the recommendation path."""
-    probe: Scope = {"type": "http", "method": "POST", "path": RECOMMENDATION_PATH,
-                    "root_path": "", "headers": [], "query_string": b""}
-    for candidate in app.router.routes:
-        match, child = candidate.matches(probe)
-        if match is Match.FULL:
-            return child.get("route", candidate)
-    raise LookupError(f"no route for POST {RECOMMENDATION_PATH}")
+    """The route object FastAPI's router puts in the scope for the recommendation path.
+
+    It is the route as the capital router declares it (FastAPI's router puts that original
+    route in the scope, whatever it builds around included routers); the request log and the
+    metrics label requests with its path template.
+    """
+    for route in _capital.router.routes:
+        if isinstance(route, APIRoute) and route.path == RECOMMENDATION_PATH \
+                and "POST" in (route.methods or ()):
+            return route
+    raise LookupError(f"no route for POST {RECOMMENDATION_PATH} in {app.title}")
 
 
 def _bearer_token(value: bytes | None) -> bytes | None:

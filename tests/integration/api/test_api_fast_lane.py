@@ -182,6 +182,18 @@ def test_the_common_request_never_reaches_the_route(fast: Side) -> None:
     assert fast.downstream[-1] == "GET /healthz"
 
 
+def test_requests_the_lane_serves_are_counted_under_the_route_template(fast: Side) -> None:
+    for _ in range(3):  # the first verifies the key on the route, the others take the lane
+        assert _send(fast, "trade", {}, json.dumps(REC)).status_code == 200
+    assert fast.downstream == [f"POST {URL}"]
+    text = fast.client.get("/metrics").text
+    served = [line for line in text.splitlines()
+              if line.startswith("riskdesk_http_requests_total{") and 'status="200"' in line
+              and 'method="POST"' in line]
+    assert served == [f'riskdesk_http_requests_total{{method="POST",route="{URL}",'
+                      'status="200"} 3.0'], served
+
+
 def test_a_body_in_several_chunks_and_a_disconnect(sqlite_url: str) -> None:
     with ExitStack() as stack:
         side = _side(sqlite_url, True, stack)
