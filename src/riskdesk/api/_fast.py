@@ -10,17 +10,18 @@ It takes a request only when it is sure to answer it exactly as the route would:
 
 * ``POST`` to the path, a JSON content type, no ``Idempotency-Key`` (idempotent calls need the
   store's claim, which blocks, and take the route);
-* an ``X-API-Key`` (or ``Authorization: Bearer``) verified recently, so in the service's key
-  cache, whose scopes include ``trade``;
+* an ``X-API-Key`` (or ``Authorization: Bearer``) of an active key whose scopes include
+  ``trade`` (taken from the service's key cache, or verified in a worker thread as the route's
+  dependency does);
 * a body that parses (``json.loads``, as FastAPI does) and validates as
   :class:`~riskdesk.api._requests.RecommendationIn` (``model_validate`` on the parsed value,
   as FastAPI does).
 
-Anything else (a missing, unknown or uncached key, a missing scope, a body that does not parse
-or validate, another content type) goes to the route, which answers 401, 403, 400 or 422 with
-its usual body. The request body, already read, is replayed to it. Errors raised while
-deciding (an unknown symbol, a missing price, a revoked key) are answered by the app's own
-exception handlers, the same ones the route's errors reach.
+Anything else (a missing, unknown or revoked key, a missing scope, a store that fails, a
+body that does not parse or validate, another content type) goes to the route, which answers
+401, 403, 503, 400 or 422 with its usual body. The request body, already read, is replayed to
+it. Errors raised while deciding (an unknown symbol, a missing price, a revoked key) are
+answered by the app's own exception handlers, the same ones the route's errors reach.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from riskdesk.api import _capital
@@ -79,10 +81,18 @@ class FastRecommendation:
                 await self.app(scope, receive, send)
                 return
         key = api_key or _bearer_token(bearer)
+        if key is None or content_type is None or not _is_json(content_type):
+            await self.app(scope, receive, send)
+            return
         service = self.fastapi.state.service
-        stored = None if key is None else service.cached_api_key(key.decode("latin-1"))
-        if content_type is None or not _is_json(content_type) or stored is None \
-                or not stored.allows("trade"):
+        plaintext = key.decode("latin-1")
+        stored = service.cached_api_key(plaintext)
+        if stored is None:  # not verified recently: verified off the loop, as the route does
+            try:
+                stored = await run_in_threadpool(service.verify_api_key, plaintext)
+            except Exception:  # noqa: BLE001 - the store failed: the route answers (503)
+                stored = None
+        if stored is None or not stored.allows("trade"):
             await self.app(scope, receive, send)
             return
         body, more = await _read_body(receive)
