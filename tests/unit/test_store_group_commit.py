@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -145,3 +147,107 @@ def test_close_commits_what_is_queued_then_refuses() -> None:
 def test_max_batch_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         GroupCommit(Ledger().run, max_batch=0)
+
+
+def test_a_future_cancelled_before_its_batch_is_left_out_and_the_writer_goes_on() -> None:
+    ledger = Ledger()
+    group: GroupCommit[int, int] = GroupCommit(ledger.run)
+    ledger.gate.clear()
+    first = group.submit_nowait(1)
+    assert ledger.entered.wait(5)  # the writer waits for the "lock" before taking its batch
+    given_up = group.submit_nowait(2)
+    assert given_up.cancel()
+    later = group.submit_nowait(3)
+    ledger.gate.set()
+    assert first.result(5) == 10
+    assert later.result(5) == 30
+    assert not first.cancel()  # done
+    assert group.submit_nowait(4).result(5) == 40  # the writer thread is still serving
+    assert sorted(ledger.committed) == [1, 3, 4]
+    assert ledger.batches[0] == [1, 3]
+
+
+def test_a_taken_future_can_no_longer_be_cancelled() -> None:
+    gate, taken = threading.Event(), threading.Event()
+
+    def run(take: Callable[[], list[int]]) -> Sequence[int]:
+        items = take()
+        taken.set()
+        gate.wait(5)
+        return [i * 10 for i in items]
+
+    group: GroupCommit[int, int] = GroupCommit(run)
+    future = group.submit_nowait(1)
+    assert taken.wait(5)
+    assert not future.cancel()
+    gate.set()
+    assert future.result(5) == 10
+
+
+def test_coroutines_get_their_results_in_one_wake_up_per_batch() -> None:
+    ledger = Ledger()
+    group: GroupCommit[int, int] = GroupCommit(ledger.run)
+    wake_ups: list[int] = []
+
+    async def main() -> list[int | str]:
+        loop = asyncio.get_running_loop()
+        original = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any, **kwargs: Any) -> Any:
+            wake_ups.append(1)
+            return original(callback, *args, **kwargs)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        ledger.gate.clear()
+        first = group.submit_async(0)
+        await asyncio.to_thread(ledger.entered.wait, 5)
+        wake_ups.clear()  # to_thread's own wake-up
+        futures = [group.submit_async(i) for i in (1, -2, 3, 4, 5)]
+        ledger.gate.set()
+        out: list[int | str] = [await first]
+        for f in futures:
+            try:
+                out.append(await f)
+            except ValueError as exc:
+                out.append(str(exc))
+        out.append(f"{len(wake_ups)} wake-up(s)")
+        return out
+
+    # One wake-up of the loop for the whole batch, not one per item.
+    assert asyncio.run(main()) == [0, 10, "bad item -2", 30, 40, 50, "1 wake-up(s)"]
+    assert ledger.batches == [[0, 1, -2, 3, 4, 5]]
+
+
+def test_a_cancelled_coroutine_is_written_all_the_same_and_its_result_dropped() -> None:
+    ledger = Ledger()
+    group: GroupCommit[int, int] = GroupCommit(ledger.run)
+
+    async def main() -> int:
+        ledger.gate.clear()
+        first = group.submit_async(1)
+        await asyncio.to_thread(ledger.entered.wait, 5)
+        waiting = asyncio.ensure_future(group.submit_async(2))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        ledger.gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await first
+        return await group.submit_async(3)
+
+    assert asyncio.run(main()) == 30
+    assert sorted(ledger.committed) == [1, 2, 3]
+
+
+def test_results_for_a_closed_loop_are_dropped() -> None:
+    ledger = Ledger()
+    group: GroupCommit[int, int] = GroupCommit(ledger.run)
+    ledger.gate.clear()
+
+    async def submit() -> None:
+        group.submit_async(1)
+
+    asyncio.run(submit())  # the loop is closed before the batch commits
+    ledger.gate.set()
+    assert group.submit_nowait(2).result(5) == 20
+    assert sorted(ledger.committed) == [1, 2]

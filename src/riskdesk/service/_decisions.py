@@ -200,7 +200,7 @@ class Deciding:
                 self.session.invalidate()
                 continue
             try:
-                result = await asyncio.wrap_future(self.store.submit_decisions(write))
+                result = await self.store.record_decisions_async(write)
             except StaleStateError:
                 self.session.invalidate()
                 continue

@@ -214,6 +214,15 @@ class BatchOps(StoreBase):
         """
         return self._decision_group.submit_nowait(_job(write))
 
+    async def record_decisions_async(self, write: DecisionWrite) -> WriteResult:
+        """:meth:`record_decisions` for a coroutine: it waits on its loop, without a thread.
+
+        The writer thread commits the write with whatever else is queued and wakes the loop
+        once per transaction for all of that loop's writes in it. Bad input raises before
+        anything is queued. A caller cancelled while waiting does not undo its write.
+        """
+        return await self._decision_group.submit_async(_job(write))
+
     def _stop_group_commit(self) -> None:
         self._decision_group.close()
 

@@ -7,23 +7,35 @@ each caller its own result. Batches grow with load by themselves and nobody wait
 timer. A caller is only ever answered after the transaction holding its item committed, or
 with the exception that stopped it.
 
-Two ways in, one queue:
+Three ways in, one queue:
 
 * :meth:`GroupCommit.submit` blocks. The first blocked caller to find nobody leading leads
   until its own item is done, then hands the lead on (to another blocked caller, else to the
   writer thread if items are left).
-* :meth:`GroupCommit.submit_nowait` returns a :class:`concurrent.futures.Future` at once (an
-  event loop awaits it). A writer thread, started on first use, leads while items wait and
-  nobody else leads.
+* :meth:`GroupCommit.submit_nowait` returns a :class:`concurrent.futures.Future` at once. A
+  writer thread, started on first use, leads while items wait and nobody else leads.
+* :meth:`GroupCommit.submit_async` is the same for a coroutine: it returns an
+  :class:`asyncio.Future` of the caller's loop. The results of one batch reach each loop in one
+  wake-up (one ``call_soon_threadsafe``), not one per item: every wake-up is a system call and
+  a hand-over of the GIL between the writer and the loop.
+
+A caller that gives up does not stop the others: a :class:`~concurrent.futures.Future`
+cancelled before its batch took it is left out of the batch (nothing of it is written); once
+taken it can no longer be cancelled. An :class:`asyncio.Future` cancelled at any time (its
+task was cancelled) is written all the same and its result dropped, as is the result for a
+loop that was closed meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,6 +44,17 @@ R = TypeVar("R")
 #: to take the batch's items, and returns one result or exception per item, in order. Raising
 #: instead fails every item of the batch with that exception (nothing was committed).
 BatchRunner = Callable[[Callable[[], list[T]]], Sequence["R | BaseException"]]
+
+
+@dataclass(frozen=True, slots=True)
+class _LoopWaiter:
+    """An :class:`asyncio.Future` waiting on its loop for an item's outcome."""
+
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+_Waiter = Future[Any] | _LoopWaiter
 
 
 class GroupCommit(Generic[T, R]):
@@ -57,7 +80,7 @@ class GroupCommit(Generic[T, R]):
         self._max_batch = max_batch
         self._name = name
         self._cond = threading.Condition()
-        self._queue: deque[tuple[T, Future[R]]] = deque()
+        self._queue: deque[tuple[T, _Waiter]] = deque()
         self._leading = False
         self._writer: threading.Thread | None = None
         self._closed = False
@@ -92,15 +115,29 @@ class GroupCommit(Generic[T, R]):
     def submit_nowait(self, item: T) -> Future[R]:
         """Queue ``item``; the returned future completes once its transaction committed."""
         future: Future[R] = Future()
+        self._enqueue(item, future)
+        return future
+
+    def submit_async(self, item: T) -> asyncio.Future[R]:
+        """Queue ``item`` from a coroutine; await the returned future for its outcome.
+
+        The future belongs to the running loop and completes on it once the item's transaction
+        committed. Must be called on the loop's thread.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._enqueue(item, _LoopWaiter(loop, future))
+        return future
+
+    def _enqueue(self, item: T, waiter: _Waiter) -> None:
         with self._cond:
             self._check_open()
-            self._queue.append((item, future))
+            self._queue.append((item, waiter))
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_loop, name=self._name,
                                                 daemon=True)
                 self._writer.start()
             self._cond.notify_all()
-        return future
 
     def close(self, timeout: float | None = 10.0) -> None:
         """Commit what is queued, then stop the writer thread; later submissions raise."""
@@ -138,38 +175,71 @@ class GroupCommit(Generic[T, R]):
             finally:
                 self._release()
 
-    def _take(self, taken: list[tuple[T, Future[R]]]) -> list[T]:
+    def _take(self, taken: list[tuple[T, _Waiter]]) -> list[T]:
         with self._cond:
-            n = min(len(self._queue), self._max_batch)
-            taken.extend(self._queue.popleft() for _ in range(n))
+            while self._queue and len(taken) < self._max_batch:
+                item, waiter = self._queue.popleft()
+                # A blocking caller's future cannot be cancelled; one of submit_nowait can,
+                # until it is taken here. A cancelled one is left out (nothing is written).
+                if isinstance(waiter, Future) and not waiter.set_running_or_notify_cancel():
+                    continue
+                taken.append((item, waiter))
         return [item for item, _ in taken]
 
     def _commit(self) -> None:
-        taken: list[tuple[T, Future[R]]] = []
+        taken: list[tuple[T, _Waiter]] = []
+        calls: list[None] = []
+
+        def take() -> list[T]:
+            calls.append(None)
+            return self._take(taken)
+
         try:
-            outcomes = self._run(lambda: self._take(taken))
-            if not taken:
+            outcomes = self._run(take)
+            if not calls:
                 raise RuntimeError("the batch runner took no items")
             if len(outcomes) != len(taken):
                 raise RuntimeError(f"batch of {len(taken)} got {len(outcomes)} outcomes")
         except BaseException as exc:
             if not taken:  # failed before taking its batch: fail what waits now
                 self._take(taken)
-            for _, future in taken:
-                future.set_exception(exc)
+            _settle([(waiter, exc) for _, waiter in taken])
             self._wake_followers()
             if not isinstance(exc, Exception):
                 raise
             return
-        self.batches += 1
-        self.items += len(taken)
-        for (_, future), outcome in zip(taken, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+        if taken:
+            self.batches += 1
+            self.items += len(taken)
+        _settle([(waiter, outcome) for (_, waiter), outcome in zip(taken, outcomes,
+                                                                    strict=True)])
         self._wake_followers()
 
     def _wake_followers(self) -> None:
         with self._cond:
             self._cond.notify_all()
+
+
+def _settle(outcomes: list[tuple[_Waiter, Any]]) -> None:
+    """Give each waiter its outcome (a result or an exception): one wake-up per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
+    for waiter, outcome in outcomes:
+        if isinstance(waiter, _LoopWaiter):
+            by_loop.setdefault(waiter.loop, []).append((waiter.future, outcome))
+        elif isinstance(outcome, BaseException):
+            waiter.set_exception(outcome)
+        else:
+            waiter.set_result(outcome)
+    for loop, pairs in by_loop.items():
+        with suppress(RuntimeError):  # the loop was closed: nobody waits for these any more
+            loop.call_soon_threadsafe(_settle_on_loop, pairs)
+
+
+def _settle_on_loop(pairs: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for future, outcome in pairs:
+        if future.done():  # cancelled: its task gave up waiting
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
