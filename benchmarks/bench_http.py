@@ -3,7 +3,9 @@
 Both apps run under uvicorn with 2 worker processes; the service on SQLite with journaling
 and reservations (the ``make run`` setup: paper account, synthetic book). The same load
 generator drives both for the same time with the same number of connections, and records
-requests/s, p50 and p99.
+requests/s, p50 and p99. A third app, the journaling floor (:mod:`benchmarks._floor`:
+hello-world plus one durably group-committed SQLite row, nothing else), is measured the same
+way: the most any service that journals each answer on disk reaches on this machine.
 
 The load generator is ``wrk`` when it is installed (a compiled client that leaves the CPU to
 the servers; ``apt-get install wrk``), else a Python client (httpx, several processes) that
@@ -37,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks._floor import create as create_floor
 from benchmarks.runner import Bench
 
 SECONDS = float(os.environ.get("RISKDESK_BENCH_SECONDS", "6"))
@@ -272,6 +275,17 @@ def main(bench: Bench) -> None:
         finally:
             hello.terminate()
             hello.wait(10)
+        floor_db = str(Path(tmp) / "floor.db")
+        create_floor(floor_db)
+        floor_port = _free_port()
+        floor = _start("benchmarks._floor:app", floor_port, {"RISKDESK_FLOOR_DB": floor_db},
+                       factory=False)
+        try:
+            f_rps, f50, f99, fn, ferr = _drive(
+                client, f"http://127.0.0.1:{floor_port}/journaled", {}, Path(tmp))
+        finally:
+            floor.terminate()
+            floor.wait(10)
         svc_load = os.getloadavg()[0]
         svc = _start("riskdesk.api.app:create_app_from_env", svc_port, env, factory=True)
         try:
@@ -289,6 +303,12 @@ def main(bench: Bench) -> None:
     bench.record("hello-world (def) requests/s", y_rps, "req/s",
                  f"def, on the thread pool; {yn} requests, {yerr} non-200")
     bench.record("hello-world (def) p99", y99, "ms", f"p50 {y50:.2f} ms")
+    bench.record("journaling floor requests/s", f_rps, "req/s",
+                 f"hello-world + one 2.5 kB row group-committed to SQLite (WAL, "
+                 f"synchronous=FULL), nothing else; {fn} requests, {ferr} non-200")
+    bench.record("journaling floor p99", f99, "ms", f"p50 {f50:.2f} ms")
+    bench.record("journaling floor / hello-world", 100.0 * f_rps / h_rps, "%",
+                 "the most any durably journaling service reaches here")
     bench.record("recommendation requests/s", s_rps, "req/s",
                  f"{sn} requests, {serr} non-200; SQLite, journaled; {load}; "
                  f"load avg {svc_load:.2f}")
@@ -296,5 +316,6 @@ def main(bench: Bench) -> None:
     bench.record("recommendation p99", s99, "ms", "target <= 20 ms")
     bench.record("recommendation / hello-world", 100.0 * s_rps / h_rps, "%", "target >= 50%")
     bench.record("recommendation / hello-world (def)", 100.0 * s_rps / y_rps, "%", "reference")
+    bench.record("recommendation / journaling floor", 100.0 * s_rps / f_rps, "%", "reference")
     with tempfile.TemporaryDirectory() as tmp:
         _postgres(bench, client, load, Path(tmp))
