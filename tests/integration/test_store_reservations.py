@@ -206,7 +206,7 @@ def test_replay_detects_an_overcommit() -> None:
 def test_processes_never_exceed_the_budget_together(db_url: str) -> None:
     """4 processes x 8 client threads x 150 requests (each may confirm and release too).
 
-    ``RISKDESK_TEST_RESERVE_REQUESTS`` changes the requests per client (250 for the issue's
+    ``RISKDESK_TEST_RESERVE_REQUESTS`` changes the requests per client (250 for the
     4 x 8 x 250 figure; see docs/store.md for timings).
     """
     requests = int(os.environ.get("RISKDESK_TEST_RESERVE_REQUESTS", "150"))

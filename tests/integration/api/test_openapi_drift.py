@@ -15,7 +15,7 @@ def test_committed_openapi_document_matches_the_code() -> None:
         f"openapi.json is out of date with the code; regenerate it with: {REGENERATE}")
 
 
-def test_document_lists_every_endpoint_of_the_issue() -> None:
+def test_document_lists_every_endpoint() -> None:
     paths = openapi_document()["paths"]
     expected = {
         ("get", "/api/capital/state"), ("get", "/api/capital/history"),
