@@ -37,6 +37,9 @@ IdempotencyKey = Annotated[str | None, Header(
 
 RECOMMENDATION_PATH = "/api/capital/recommendation/position"
 
+#: The window of a history, in hours (NaN and infinities are refused as such).
+Hours = Annotated[float, Query(gt=0, le=24 * 366, allow_inf_nan=False)]
+
 
 async def recommendation_answer(service: Service, body: RecommendationIn, caller: Caller,
                                 idempotency_key: str | None, request_id: str | None
@@ -97,16 +100,17 @@ def capital_state(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
 
 
 @router.get("/history", response_model=CapitalHistoryOut)
-def capital_history(service: ServiceDep, _: ReadCaller,
-                    hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24.0) -> dict[str, Any]:
+def capital_history(service: ServiceDep, _: ReadCaller, hours: Hours = 24.0) -> dict[str, Any]:
     """Capital snapshots of the last ``hours``, oldest first."""
     return service.capital_history(hours)
 
 
-@router.get("/leverage/optimal/{symbol}", response_model=LeverageOut)
+# ``:path`` lets a symbol hold a slash, as ccxt spells its markets (``BTC/USDT:USDT``, sent as
+# ``BTC%2FUSDT%3AUSDT`` or as is): the same symbols a request body accepts.
+@router.get("/leverage/optimal/{symbol:path}", response_model=LeverageOut)
 def optimal_leverage(service: ServiceDep, _: ReadCaller,
                      symbol: Annotated[str, Path(min_length=1, max_length=32,
-                                                 pattern=r"^[A-Za-z0-9._:-]+$")]
+                                                 pattern=r"^[A-Za-z0-9._:/-]+$")]
                      ) -> dict[str, Any]:
     """Adaptive leverage for ``symbol``.
 
@@ -143,9 +147,7 @@ def multi_tier(service: ServiceDep, _: ReadCaller) -> dict[str, Any]:
 
 
 @router.get("/analysis/complete", response_model=AnalysisOut)
-def analysis_complete(service: ServiceDep, _: ReadCaller,
-                      hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24.0
-                      ) -> dict[str, Any]:
+def analysis_complete(service: ServiceDep, _: ReadCaller, hours: Hours = 24.0) -> dict[str, Any]:
     """Every view in one call.
 
     Capital, margin, scaling, drawdown, tiers, exposure and the capital history.

@@ -64,18 +64,40 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+def _source(request: Request, name: str) -> str:
+    """Where the request carries the field ``name``: ``path``, ``query`` or ``body``."""
+    if name in request.path_params:
+        return "path"
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is not None and any(name in (p.name, p.alias)
+                                     for p in dependant.query_params):
+        return "query"
+    return "body"
+
+
 async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInputError)
     _count_bad_input(request)
-    loc: list[str | int] = ["body", *exc.field.split(".")]
+    parts = exc.field.split(".")
+    loc: list[str | int] = [_source(request, parts[0]), *parts]
     return JSONResponse({"detail": [_field_error(loc, str(exc), "invalid_input")]},
                         status_code=422)
+
+
+class LocatedUnknownSymbolError(UnknownSymbolError):
+    """An unknown symbol at a known place of the request (``loc``)."""
+
+    def __init__(self, message: str, loc: list[str | int]) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 async def _unknown_symbol(request: Request, exc: Exception) -> JSONResponse:
     _count_bad_input(request)
     where: list[str | int] = ["path", "symbol"] if "symbol" in request.path_params \
         else ["body", "symbol"]
+    if isinstance(exc, LocatedUnknownSymbolError):
+        where = exc.loc
     return JSONResponse({"detail": [_field_error(where, f"unknown symbol: {exc}",
                                                  "unknown_symbol")]}, status_code=422)
 

@@ -13,6 +13,11 @@ from riskdesk.service import Metrics
 
 log = logging.getLogger("riskdesk.http")
 
+#: Methods counted under their own name; any other is counted as ``OTHER`` (a client may
+#: send any token as a method: one series per token would grow without bound).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
+                     "CONNECT"})
+
 
 class RequestLogMiddleware:
     """Request ids, timing, counters and one JSON log line per request.
@@ -66,7 +71,8 @@ class RequestLogMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "<unmatched>"
             method = str(scope.get("method", ""))
-            counter, latency = self._series(method, route, status)
+            counter, latency = self._series(method if method in METHODS else "OTHER", route,
+                                            status)
             counter.inc()
             latency.observe(elapsed)
             if self.access_log:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
 from riskdesk.api._auth import ReadCaller, ServiceDep, TradeCaller
 from riskdesk.api._capital import IdempotencyKey
-from riskdesk.api._errors import ERROR_RESPONSES
-from riskdesk.api._requests import PlanIn, ReconcileIn
+from riskdesk.api._errors import ERROR_RESPONSES, LocatedUnknownSymbolError
+from riskdesk.api._requests import PlanIn, ReconcileIn, Text
 from riskdesk.api._responses import JournalOut, PlanOut, ReconcileOut, ReservationOut
-from riskdesk.errors import InvalidInputError
+from riskdesk.errors import InvalidInputError, UnknownSymbolError
 from riskdesk.service import body_hash
 
 router = APIRouter(tags=["orders"], responses=ERROR_RESPONSES)
@@ -34,9 +34,16 @@ def plan(body: PlanIn, response: Response, service: ServiceDep, caller: TradeCal
     targets = {t.symbol: t.target_weight for t in body.targets}
     prices = {t.symbol: t.price for t in body.targets if t.price is not None}
     key = None if idempotency_key is None else f"{caller.key_id}:plan:{idempotency_key}"
-    answer, replayed = service.plan(targets, prices, idempotency_key=key,
-                                    digest=body_hash(body.model_dump(mode="json")),
-                                    api_key_id=caller.key_id)
+    try:
+        answer, replayed = service.plan(targets, prices, idempotency_key=key,
+                                        digest=body_hash(body.model_dump(mode="json")),
+                                        api_key_id=caller.key_id)
+    except UnknownSymbolError as exc:
+        # Name the target: brokers quote the symbol they do not know in their message.
+        found = [i for i, s in enumerate(symbols) if repr(s) in str(exc)]
+        loc: list[str | int] = ["body", "targets", found[0], "symbol"] if found \
+            else ["body", "targets"]
+        raise LocatedUnknownSymbolError(str(exc), loc) from exc
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return answer
@@ -60,11 +67,18 @@ def release(reservation_id: ReservationId, service: ServiceDep,
 def journal(service: ServiceDep, _: ReadCaller,
             limit: Annotated[int, Query(ge=1, le=1000)] = 50,
             since: datetime | None = None,
-            symbol: Annotated[str | None, Query(min_length=1, max_length=32)] = None
+            symbol: Annotated[str | None, Query(min_length=1, max_length=32),
+                              Text] = None
             ) -> dict[str, Any]:
     """Journaled decisions, newest first, each with its full trail."""
-    if since is not None and since.tzinfo is None:
-        raise InvalidInputError("since", since.isoformat(), "a timestamp with a time zone")
+    if since is not None:
+        if since.tzinfo is None:
+            raise InvalidInputError("since", since.isoformat(), "a timestamp with a time zone")
+        try:
+            since = since.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInputError("since", since.isoformat(),
+                                    "a time within years 1 to 9999 in UTC") from None
     return service.journal(limit=limit, since=since, symbol=symbol)
 
 

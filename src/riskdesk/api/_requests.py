@@ -10,7 +10,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from riskdesk.domain import MAX_MAGNITUDE, Regime, TradingState
 
@@ -20,6 +28,17 @@ Price = Annotated[Decimal, Field(gt=0, le=MAX_MAGNITUDE, description="A price, >
 Amount = Annotated[Decimal, Field(ge=0, le=MAX_MAGNITUDE, description="An amount, >= 0.")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
 SideWord = Literal["LONG", "SHORT", "BUY", "SELL"]
+
+
+def no_nul(value: str) -> str:
+    """``value`` unless it holds a NUL character, which no text column can store."""
+    if "\x00" in value:
+        raise PydanticCustomError("string_nul", "String should not contain NUL (U+0000)")
+    return value
+
+
+#: Free text stored as given (a note, a strategy name): anything but NUL.
+Text = AfterValidator(no_nul)
 
 
 class _Body(BaseModel):
@@ -64,7 +83,7 @@ class RecommendationIn(_Body):
     win_loss_ratio: Annotated[float, Field(gt=0.0, le=1000.0, strict=True)] | None = None
     strength: Fraction | None = Field(None, description="Target weight as a fraction.")
     stop_price: Price | None = None
-    strategy: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    strategy: Annotated[str, Field(min_length=1, max_length=64), Text] | None = None
     reduce_only: bool = False
     market: MarketIn | None = None
     weights: dict[Symbol, Fraction] | None = Field(
@@ -132,9 +151,20 @@ class TradingStateIn(_Body):
     """``POST /api/admin/trading-state``: halt, reduce-only or resume."""
 
     state: TradingState | Literal["halt", "reduce-only", "resume"]
-    note: Annotated[str, Field(min_length=1, max_length=500)]
+    note: Annotated[str, Field(min_length=1, max_length=500), Text]
     reset_breaker: bool = Field(
         False, description="Also reset a tripped drawdown circuit breaker (with ACTIVE).")
+
+    @field_validator("state", mode="wrap")
+    @classmethod
+    def _one_state(cls, value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        # One error on ``state`` itself, not one per member of the union.
+        try:
+            return handler(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "enum", "Input should be 'halt', 'reduce-only', 'resume', 'HALTED', "
+                        "'REDUCING' or 'ACTIVE'") from None
 
     @property
     def trading_state(self) -> TradingState:
