@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from riskdesk.brokers import SyntheticBook
 from riskdesk.domain import MarketRules
+from riskdesk.errors import ConfigError, InvalidInputError, StoreUnavailableError
 
 if TYPE_CHECKING:
     from riskdesk.service import Service
@@ -149,17 +150,29 @@ def prepare(db: Path | str, *, config: str = "default"
     return url, str(admin_key), str(read_key), prices
 
 
+def _refuse(message: str, code: int) -> int:
+    """Print ``message`` as one line on stderr; ``code`` (2 bad input, 3 no database)."""
+    print(" ".join(message.split()), file=sys.stderr)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Prepare the demo database and serve it (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m riskdesk.demo", description=__doc__)
-    parser.add_argument("--db", default="var/riskdesk.db", help="SQLite file")
+    parser.add_argument("--db", default="var/riskdesk.db",
+                        help="SQLite file or database URL (sqlite:///..., postgresql+psycopg://...)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--config", default="default", help="preset or YAML file")
     parser.add_argument("--no-serve", action="store_true", help="prepare and exit")
     args = parser.parse_args(argv)
 
-    url, key, read_key, prices = prepare(Path(args.db), config=args.config)
+    try:
+        url, key, read_key, prices = prepare(args.db, config=args.config)
+    except (InvalidInputError, ConfigError) as exc:
+        return _refuse(f"error: {exc}", 2)
+    except StoreUnavailableError as exc:
+        return _refuse(str(exc), 3)
     base = f"http://{args.host}:{args.port}"
     print("riskdesk demo: paper account seeded from the 'default' preset", flush=True)
     for symbol, (day, close) in prices.items():

@@ -5,21 +5,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_support import REC, cli_db, runner
 
 from riskdesk.cli import app
-from riskdesk.demo import paper_service
-
-runner = CliRunner()
-REC = ["recommend", "--symbol", "AAPL", "--price", "430.47", "--equity", "100000",
-       "--score", "75", "--bid", "430.46", "--ask", "430.48"]
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    paper_service(url, {"AAPL": Decimal("430.47"), "MSFT": Decimal("27.95")}).close()
-    return url
+    return cli_db(tmp_path, book=False)
 
 
 def test_recommend_offline_exit_codes_and_json() -> None:

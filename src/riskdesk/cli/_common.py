@@ -11,7 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from riskdesk.cli._app import EXIT_BAD_INPUT, EXIT_DENIED, EXIT_INTERNAL, EXIT_STATE
 from riskdesk.errors import (
@@ -30,8 +30,10 @@ from riskdesk.service._settings import DEFAULT_DB, ENV_CONFIG, ENV_DB
 P = ParamSpec("P")
 R = TypeVar("R")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# User text (symbols, key names, file names, values in messages) is printed as given: no
+# console markup, no emoji codes.
+out = Console(highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 DbOption = typer.Option(DEFAULT_DB, "--db", envvar=ENV_DB,
                         help="Database URL (sqlite:///file.db or postgresql://...).")
@@ -46,7 +48,18 @@ MinNotionalOption = typer.Option("0")
 PresetOption = typer.Option(None, help="A preset name.")
 ConfigFileOption = typer.Option(None, "--config", help="A YAML configuration file.")
 
-__all__ = ["EXIT_DENIED", "exits", "open_service", "print_json"]
+__all__ = ["EXIT_DENIED", "exit_with", "exits", "one_line", "open_service", "print_json"]
+
+
+def one_line(text: str) -> str:
+    """``text`` on a single line: every run of whitespace, line breaks included, is one space."""
+    return " ".join(text.split())
+
+
+def exit_with(label: str, message: str, code: int) -> typer.Exit:
+    """Print ``label: message`` as one unwrapped line on stderr; the exit to raise."""
+    err.print(Text.assemble((f"{label}:", "red"), " ", one_line(message)), soft_wrap=True)
+    return typer.Exit(code)
 
 
 def print_json(value: Any) -> None:
@@ -62,20 +75,17 @@ def exits(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except (InvalidInputError, ConfigError, ComputationError) as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+            raise exit_with("error", str(exc), EXIT_BAD_INPUT) from None
         except StoreUnavailableError as exc:
-            # One line, the driver's words as they are (not read as markup): retry later.
-            err.print(f"[red]store unavailable:[/red] {escape(exc.reason)}", soft_wrap=True)
-            raise typer.Exit(EXIT_STATE) from None
+            # One line, the driver's words as they are: retry later.
+            raise exit_with("store unavailable", exc.reason, EXIT_STATE) from None
         except (StateError, BrokerError, ConflictError) as exc:
-            err.print(f"[red]state unavailable:[/red] {exc}")
-            raise typer.Exit(EXIT_STATE) from None
+            raise exit_with("state unavailable", str(exc), EXIT_STATE) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
-            err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
-            raise typer.Exit(EXIT_INTERNAL) from exc
+            raise exit_with("internal error", f"{type(exc).__name__}: {exc}", EXIT_INTERNAL
+                            ) from exc
 
     return wrapper
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.console import Console
 
 from riskdesk.cli._app import EXIT_BAD_INPUT, app
+from riskdesk.cli._common import exit_with, exits
 from riskdesk.config import RiskConfig
 from riskdesk.errors import ConfigError
 
@@ -15,18 +15,16 @@ config_app = typer.Typer(help="Show, check and describe risk configurations.",
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
-_err = Console(stderr=True)
-
 
 def _load(ref: str) -> RiskConfig:
     try:
         return RiskConfig.load(ref)
     except ConfigError as exc:
-        _err.print(f"[red]config error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise exit_with("config error", str(exc), EXIT_BAD_INPUT) from None
 
 
 @config_app.command("show")
+@exits
 def show(ref: str = typer.Argument(..., help="A preset name or a YAML file."),
          as_json: bool = typer.Option(False, "--json", help="Print JSON instead of YAML.")
          ) -> None:
@@ -39,6 +37,7 @@ def show(ref: str = typer.Argument(..., help="A preset name or a YAML file."),
 
 
 @config_app.command("check")
+@exits
 def check(path: str = typer.Argument(..., help="A YAML file (or preset name) to validate.")
           ) -> None:
     """Validate a configuration; exit 2 with the key path and value when it is wrong."""
@@ -47,12 +46,14 @@ def check(path: str = typer.Argument(..., help="A YAML file (or preset name) to 
 
 
 @config_app.command("schema")
+@exits
 def schema() -> None:
     """Print the JSON schema of the configuration tree."""
     typer.echo(json.dumps(RiskConfig.json_schema(), indent=2))
 
 
 @config_app.command("presets")
+@exits
 def presets() -> None:
     """List the presets shipped with riskdesk."""
     for name in RiskConfig.presets():

@@ -25,11 +25,14 @@ def create(name: str = typer.Argument(..., help="Who or what the key is for."),
     """Create a key and print its secret once."""
     with open_service(db) as service:
         key_id, plaintext = service.store.create_api_key(name, scope)
+        # The scopes as stored (each once), the same as `keys list` shows.
+        scopes = next(sorted(k.scopes) for k in service.store.list_api_keys()
+                      if k.key_id == key_id)
     if as_json:
-        print_json({"key_id": key_id, "name": name, "scopes": scope, "key": plaintext})
+        print_json({"key_id": key_id, "name": name, "scopes": scopes, "key": plaintext})
     else:
-        out.print(f"key id  {key_id}\nscopes  {', '.join(scope)}\nkey     {plaintext}\n"
-                  "[yellow]The key is shown once; store it now.[/yellow]")
+        out.print(f"key id  {key_id}\nscopes  {', '.join(scopes)}\nkey     {plaintext}")
+        out.print("The key is shown once; store it now.", style="yellow")
 
 
 @keys_app.command("list")

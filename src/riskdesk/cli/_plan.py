@@ -23,6 +23,17 @@ from riskdesk.cli._common import (
 from riskdesk.domain import to_decimal
 from riskdesk.errors import InvalidInputError
 
+#: The keys of one target; any other key is refused rather than ignored.
+_ROW_KEYS = ("symbol", "target_weight", "price")
+
+
+def _where(exc: yaml.YAMLError) -> str:
+    """What the YAML parser objected to and where, on one line."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"{exc.problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(exc).split())
+
 
 def read_targets(path: Path) -> tuple[dict[str, float], dict[str, Decimal]]:
     """Targets and optional prices from a YAML or JSON file.
@@ -35,9 +46,18 @@ def read_targets(path: Path) -> tuple[dict[str, float], dict[str, Decimal]]:
         Naming the entry and field that is wrong.
     """
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInputError("FILE", str(path), f"a readable YAML or JSON file ({exc})"
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError("FILE", str(path), f"a readable file ({exc.strerror})"
+                                ) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError("FILE", str(path), f"a UTF-8 text file (byte "
+                                f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
+                                ) from None
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInputError("FILE", str(path), f"valid YAML or JSON ({_where(exc)})"
                                 ) from None
     rows = data.get("targets") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not rows:
@@ -47,6 +67,10 @@ def read_targets(path: Path) -> tuple[dict[str, float], dict[str, Decimal]]:
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or not isinstance(row.get("symbol"), str):
             raise InvalidInputError(f"targets[{i}]", row, "a mapping with a symbol")
+        for key in row:
+            if key not in _ROW_KEYS:
+                raise InvalidInputError(f"targets[{i}].{key}", row[key],
+                                        f"no such key (known: {', '.join(_ROW_KEYS)})")
         symbol = row["symbol"]
         if symbol in targets:
             raise InvalidInputError(f"targets[{i}].symbol", symbol, "each symbol at most once")

@@ -110,7 +110,8 @@ def recommend(
                             bid=num(bid, "--bid"), ask=num(ask, "--ask"), atr=num(atr, "--atr"),
                             vix=vix)
     eq = to_decimal(equity, "--equity")
-    account = AccountState(equity=eq, available=num(available, "--available") or eq,
+    free = num(available, "--available")
+    account = AccountState(equity=eq, available=eq if free is None else free,
                            margin_used=to_decimal(margin_used, "--margin-used"), as_of=now)
     signal = Signal(symbol=symbol, side=Side.parse(side, "--side"), score=score,
                     strength=strength, expected_return_pct=expected_return_pct,

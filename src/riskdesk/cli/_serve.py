@@ -7,12 +7,27 @@ import tempfile
 
 import typer
 import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from riskdesk.cli._app import app
-from riskdesk.cli._common import ConfigOption, DbOption, err, exits
+from riskdesk.cli._common import ConfigOption, DbOption, exits
+from riskdesk.errors import InvalidInputError
 from riskdesk.service import Settings, configure_logging
+from riskdesk.store._engine import is_memory_sqlite
 
 FACTORY = "riskdesk.api.app:create_app_from_env"
+#: The accepted ``--log-level`` names (any case).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _in_memory(db: str) -> bool:
+    """Whether ``db`` names an in-memory SQLite database (``sqlite://``, ``:memory:``)."""
+    try:
+        url = make_url(db)
+    except ArgumentError:
+        return False  # not a URL: the store refuses it with its own message
+    return is_memory_sqlite(url) or ":memory:" in (url.database or "")
 
 
 def run_server(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000,
@@ -54,9 +69,11 @@ def serve(db: str = DbOption, config: str = ConfigOption,
           reservation_ttl: float = typer.Option(300.0, help="Seconds an ENTER holds its "
                                                             "notional.")) -> None:
     """Run the HTTP API and the dashboard (JSON logs on stderr)."""
-    if workers > 1 and db.startswith("sqlite") and ":memory:" in db:
-        err.print("[red]error:[/red] an in-memory database cannot be shared by workers")
-        raise typer.Exit(2)
+    if log_level.strip().upper() not in LOG_LEVELS:
+        raise InvalidInputError("--log-level", log_level, f"one of {', '.join(LOG_LEVELS)}")
+    if workers > 1 and _in_memory(db):
+        raise InvalidInputError("--workers", workers, "1 with an in-memory database (workers "
+                                "cannot share it; use a database file or PostgreSQL)")
     run_server(Settings(db_url=db, config=config, log_level=log_level,
                         reservation_ttl_seconds=reservation_ttl),
                host=host, port=port, workers=workers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from riskdesk.cli._app import app
+from riskdesk.cli._app import EXIT_DENIED, app
 from riskdesk.cli._common import (
     ConfigOption,
     DbOption,
@@ -61,5 +61,6 @@ def reconcile(db: str = DbOption, config: str = ConfigOption,
         print_json(report)
     else:
         out.print_json(data=report)
-    if report.get("mismatches") or report.get("differences"):
-        raise typer.Exit(1)
+    # Fails closed: a report that does not say it is clean counts as a difference.
+    if report.get("clean") is not True or report.get("findings"):
+        raise typer.Exit(EXIT_DENIED)
