@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from riskdesk.demo import PAPER_BOOK, paper_service
 
@@ -31,3 +31,12 @@ def broker_holds_unknown_position(url: str) -> None:
                             now=datetime.now(UTC))
     finally:
         service.close()
+
+
+def one_error_line(r: Result) -> str:
+    """The single line a refused command printed on stderr (and nothing on stdout)."""
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.stdout == "", r.stdout
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    return lines[0]

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import REC, broker_holds_unknown_position, cli_db, runner
-from typer.testing import Result
+from cli_support import REC, broker_holds_unknown_position, cli_db, one_error_line, runner
 
 import riskdesk.cli._serve as serve_module
 from riskdesk import demo
@@ -27,13 +26,6 @@ def db(tmp_path: Path) -> str:
     return cli_db(tmp_path)
 
 
-def one_error_line(r: Result) -> str:
-    """The single line a refused command printed on stderr (and nothing on stdout)."""
-    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
-    assert r.stdout == "", r.stdout
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    return lines[0]
 
 
 # ---------------------------------------------------------------------------- reconcile

@@ -122,6 +122,9 @@ class RiskConfig(Section):
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{p}: cannot read config file ({exc.strerror})", str(p)) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{p}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} "
+                              f"at offset {exc.start})", str(p)) from None
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -132,7 +135,11 @@ class RiskConfig(Section):
             raise ConfigError(f"{p}: expected a mapping of sections at the top level", str(p))
         base = data.pop("extends", None)
         if base is not None:
-            data = _deep_merge(_preset_data(str(base)), data)
+            # Only a shipped preset: a name is not a path to wander out of the presets with.
+            if not isinstance(base, str) or base not in cls.presets():
+                raise ConfigError(f"{p}: extends: unknown preset {base!r}; known presets: "
+                                  f"{', '.join(cls.presets())}", str(p))
+            data = _deep_merge(_preset_data(base), data)
         return cls.from_mapping(data, source=str(p), env=env)
 
     @classmethod
@@ -152,7 +159,11 @@ class RiskConfig(Section):
         """Load ``ref`` as a preset name, or else as a YAML file path."""
         if ref in cls.presets():
             return cls.preset(ref, env=env)
-        if Path(ref).exists():
+        try:
+            is_file = Path(ref).exists()
+        except OSError:  # a name the file system refuses (too long, for one): not a file
+            is_file = False
+        if is_file:
             return cls.from_yaml(ref, env=env)
         raise ConfigError(f"{ref!r} is neither a preset ({', '.join(cls.presets())}) "
                           "nor an existing file", ref)
@@ -171,7 +182,7 @@ class RiskConfig(Section):
 def _preset_data(name: str) -> dict[str, Any]:
     root = resources.files(_PRESET_PACKAGE)
     res = root / f"{name}.yaml"
-    if not res.is_file():
+    if name not in RiskConfig.presets() or not res.is_file():
         raise ConfigError(f"unknown preset {name!r}; known presets: "
                           f"{', '.join(RiskConfig.presets())}", name)
     data = yaml.safe_load(res.read_text(encoding="utf-8")) or {}

@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from riskdesk.errors import ConfigError
+from riskdesk.errors import ConfigError, StoreUnavailableError
 
 #: Environment variable holding the database URL.
 ENV_VAR = "RISKDESK_DB_URL"
@@ -27,6 +27,8 @@ ENV_VAR = "RISKDESK_DB_URL"
 DEFAULT_SQLITE_PATH = Path("var") / "riskdesk.db"
 #: Execution option naming the SQLite ``BEGIN`` mode of a connection's next transaction.
 BEGIN_OPTION = "riskdesk_begin"
+#: How SQLAlchemy spells true in a URL's query (``?uri=true``).
+_TRUE = frozenset({"true", "yes", "on", "y", "t", "1"})
 
 
 def resolve_url(url: str | None = None, env: Mapping[str, str] | None = None) -> str:
@@ -43,12 +45,14 @@ def resolve_url(url: str | None = None, env: Mapping[str, str] | None = None) ->
     Returns
     -------
     str
-        ``url``, else ``RISKDESK_DB_URL``, else a SQLite file at ``./var/riskdesk.db``.
+        ``url``, else ``RISKDESK_DB_URL``, else a SQLite file at ``./var/riskdesk.db``. A
+        SQLite path starting with ``~`` is expanded to the home directory.
 
     Raises
     ------
     ConfigError
-        If the URL cannot be parsed or names a backend other than SQLite or PostgreSQL.
+        If the URL cannot be parsed, names a backend other than SQLite or PostgreSQL, or is
+        a SQLite URI filename (``?uri=true``) of anything but an in-memory database.
     """
     environ = os.environ if env is None else env
     raw = url if url is not None else environ.get(ENV_VAR) or None
@@ -65,12 +69,53 @@ def resolve_url(url: str | None = None, env: Mapping[str, str] | None = None) ->
     elif backend not in ("sqlite", "postgresql"):
         raise ConfigError(f"{source}: unsupported database {backend!r} in {raw!r}; "
                           "use sqlite:///PATH or postgresql+psycopg://...", source)
+    if backend == "sqlite":
+        _check_sqlite_uri(parsed, raw, source)
+        if parsed.database and parsed.database.startswith("~"):
+            # SQLite would read "~" as a directory name; the directory and the writers' lock
+            # file go by the expanded path: one path for all three.
+            parsed = parsed.set(database=os.path.expanduser(parsed.database))
     return parsed.render_as_string(hide_password=False)
 
 
+def _check_sqlite_uri(url: URL, raw: str, source: str) -> None:
+    """Refuse the SQLite URI forms whose file riskdesk could not find.
+
+    With ``uri=true`` the database part is a SQLite URI (``file:...``) that only SQLite reads:
+    riskdesk would make its directory and put the writers' lock file at the literal text
+    instead. In-memory ones have neither, so those are accepted. Without ``uri=true``
+    SQLite ignores ``mode``: ``?mode=memory`` would silently name a file.
+    """
+    if isinstance(url.query.get("uri"), tuple):
+        raise ConfigError(f"{source}: uri is given more than once in {raw!r}", source)
+    if _sqlite_uri(url):
+        if not is_memory_sqlite(url):
+            raise ConfigError(f"{source}: SQLite URI filenames (uri=true) are supported for "
+                              f"in-memory databases only, got {raw!r}; use sqlite:///PATH "
+                              "for a file", source)
+    elif "mode" in url.query:
+        raise ConfigError(f"{source}: SQLite reads mode only with uri=true, got {raw!r}; use "
+                          "sqlite:///file:NAME?mode=memory&uri=true or sqlite:// for an "
+                          "in-memory database", source)
+
+
+def _sqlite_uri(url: URL) -> bool:
+    value = url.query.get("uri")
+    return isinstance(value, str) and value.strip().lower() in _TRUE
+
+
 def is_memory_sqlite(url: URL) -> bool:
-    """True for an in-memory SQLite URL (``sqlite://`` or ``sqlite:///:memory:``)."""
-    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    """True for an in-memory SQLite URL.
+
+    That is ``sqlite://``, ``sqlite:///:memory:`` and, in SQLite's URI form,
+    ``sqlite:///file:NAME?mode=memory&uri=true`` and ``sqlite:///file::memory:?uri=true``.
+    """
+    if url.get_backend_name() != "sqlite":
+        return False
+    if url.database in (None, "", ":memory:"):
+        return True
+    return _sqlite_uri(url) and (url.query.get("mode") == "memory"
+                                 or url.database == "file::memory:")
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 10) -> Engine:
@@ -89,24 +134,50 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 10)
     -------
     Engine
         A configured engine. SQLite files get their parent directory created.
+
+    Raises
+    ------
+    ConfigError
+        If SQLAlchemy refuses the URL (a query parameter it cannot read, ``?timeout=soon``).
+    StoreUnavailableError
+        If the directory of a SQLite file cannot be created.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
-                                pool_pre_ping=True)
+        return _create_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
+                              pool_pre_ping=True)
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
     }
-    if is_memory_sqlite(parsed):
+    memory = is_memory_sqlite(parsed)
+    if memory:
         kwargs["poolclass"] = StaticPool
     else:
-        assert parsed.database is not None
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["pool_size"] = pool_size
         kwargs["max_overflow"] = pool_size
-    engine = sa.create_engine(parsed, **kwargs)
+    # The engine first: a URL it refuses must not leave a directory behind.
+    engine = _create_engine(parsed, **kwargs)
+    if not memory:
+        assert parsed.database is not None
+        parent = Path(parsed.database).expanduser().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            engine.dispose()
+            raise StoreUnavailableError(f"unable to open database file: cannot create "
+                                        f"directory {parent} ({exc.strerror})") from exc
     _install_sqlite_hooks(engine, busy_timeout_ms)
     return engine
+
+
+def _create_engine(url: URL, **kwargs: Any) -> Engine:
+    try:
+        return sa.create_engine(url, **kwargs)
+    except (ArgumentError, ValueError) as exc:
+        shown = url.render_as_string(hide_password=True)
+        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()),
+                      type(exc).__name__)
+        raise ConfigError(f"url: cannot use {shown!r}: {reason}", "url") from None
 
 
 def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:

@@ -12,10 +12,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from riskdesk.config import RiskConfig
-from riskdesk.errors import InvalidInputError
+from riskdesk.errors import InvalidInputError, StoreUnavailableError
+from riskdesk.store._base import unavailable_reason
 from riskdesk.store._batch import BatchOps
 from riskdesk.store._capital import CapitalOps
 from riskdesk.store._engine import is_memory_sqlite, make_engine, resolve_url
@@ -30,10 +32,40 @@ from riskdesk.store._stats import StatsOps
 _HERE = Path(__file__).resolve().parent
 #: Any constant works: it names the advisory lock that serializes concurrent migrations.
 _PG_MIGRATION_LOCK = 0x7269736B
+#: SQLite's result code for a file that is not a database (SQLITE_NOTADB).
+_SQLITE_NOTADB = 26
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _check_sqlite_file(engine: Engine) -> None:
+    """Connect to a SQLite file once, before anything is created beside it.
+
+    A file SQLite cannot use (not a database, a directory, no permission) raises
+    :class:`StoreUnavailableError` here, not at the first write, which would first create
+    the writers' lock file next to it.
+    """
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = unavailable_reason(exc, sqlite=True)
+        if reason is None and _not_a_database(exc.orig):
+            reason = next((ln.strip() for ln in str(exc.orig).splitlines() if ln.strip()),
+                          "file is not a database")
+        if reason is None:
+            raise
+        raise StoreUnavailableError(reason) from exc
+
+
+def _not_a_database(orig: BaseException | None) -> bool:
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) == _SQLITE_NOTADB
+    return "not a database" in str(orig).lower()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -76,7 +108,8 @@ class Store(BatchOps, JournalOps, IdempotencyOps, CapitalOps, ReservationOps, St
         url
             A SQLAlchemy URL (``sqlite:///path.db``, ``postgresql+psycopg://...``). ``None``
             reads ``RISKDESK_DB_URL``, else uses the SQLite file ``./var/riskdesk.db``.
-            An in-memory SQLite URL (``sqlite://``) works for single-process experiments.
+            An in-memory SQLite URL (``sqlite://``, or SQLite's URI form
+            ``sqlite:///file:NAME?mode=memory&uri=true``) works for single-process experiments.
         config
             Configuration read for capital status thresholds; defaults to ``RiskConfig()``.
         clock
@@ -93,6 +126,14 @@ class Store(BatchOps, JournalOps, IdempotencyOps, CapitalOps, ReservationOps, St
         -------
         Store
             The open store.
+
+        Raises
+        ------
+        ConfigError
+            If the URL cannot be used (see :func:`riskdesk.store.resolve_url`).
+        StoreUnavailableError
+            If a SQLite file cannot be opened (not a database, a directory, no permission)
+            or, with ``migrate``, the database is unavailable.
         """
         if isinstance(busy_timeout_ms, bool) or not isinstance(busy_timeout_ms, int) \
                 or busy_timeout_ms < 0:
@@ -100,11 +141,13 @@ class Store(BatchOps, JournalOps, IdempotencyOps, CapitalOps, ReservationOps, St
         if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
             raise InvalidInputError("pool_size", pool_size, "an int >= 1")
         resolved = resolve_url(url)
+        memory = is_memory_sqlite(make_url(resolved))
         engine = make_engine(resolved, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size)
+        if engine.dialect.name == "sqlite" and not memory:
+            _check_sqlite_file(engine)
         store = cls(engine, config=config if config is not None else RiskConfig(),
                     clock=clock if clock is not None else _utc_now,
-                    memory=is_memory_sqlite(make_url(resolved)),
-                    busy_timeout_ms=busy_timeout_ms)
+                    memory=memory, busy_timeout_ms=busy_timeout_ms)
         if migrate:
             try:
                 store.migrate()
