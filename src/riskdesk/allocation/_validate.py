@@ -21,9 +21,15 @@ _ON_FAILURE = ("raise", "return")
 
 
 def summarise(value: object) -> object:
-    """Return a short stand-in for a large array so error messages stay readable."""
+    """Return a short stand-in for a large array so error messages stay readable.
+
+    A small array or a numpy scalar becomes plain Python numbers (``[0.5, 0.6]``, not
+    ``array([0.5, 0.6])``), as the caller wrote them.
+    """
     if isinstance(value, np.ndarray) and value.size > 8:
         return f"<array shape={value.shape} dtype={value.dtype}>"
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
     return value
 
 

@@ -25,6 +25,7 @@ from riskdesk.api._responses import (
     ScalingStrategyOut,
 )
 from riskdesk.domain import BookLevel, Signal
+from riskdesk.errors import ConflictError
 from riskdesk.service import MarketInput, Service, body_hash
 
 router = APIRouter(prefix="/api/capital", tags=["capital"], responses=ERROR_RESPONSES)
@@ -67,9 +68,28 @@ async def recommendation_answer(service: Service, body: RecommendationIn, caller
     key = None if idempotency_key is None else \
         f"{caller.key_id}:recommendation:{idempotency_key}"
     digest = None if key is None else body_hash(body.model_dump(mode="json"))
-    return await service.recommend_async(
-        signal, market, idempotency_key=key, digest=digest, request_id=request_id,
-        api_key_id=caller.key_id, weights=body.weights)
+    try:
+        return await service.recommend_async(
+            signal, market, idempotency_key=key, digest=digest, request_id=request_id,
+            api_key_id=caller.key_id, weights=body.weights)
+    except ConflictError as exc:
+        translated = unscoped(exc, key, idempotency_key)
+        if translated is exc:
+            raise
+        raise translated from exc
+
+
+def unscoped(exc: ConflictError, scoped: str | None, sent: str | None) -> ConflictError:
+    """``exc`` naming the Idempotency-Key as the client sent it, not as the API scoped it.
+
+    The API scopes a client's key to its API key (``<key id>:<endpoint>:<key>``); a conflict
+    raised about the scoped key would show the caller's key id. Other conflicts (a revoked
+    key, a moved desk) are returned as they are.
+    """
+    if scoped is None or sent is None or type(exc) is not ConflictError \
+            or repr(scoped) not in str(exc):
+        return exc
+    return ConflictError(str(exc).replace(repr(scoped), repr(sent)))
 
 
 # The hot route is registered first: routes are matched in order. Its common requests are

@@ -9,11 +9,15 @@ refused request.
 from __future__ import annotations
 
 import logging
+import re
+from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from riskdesk.api._responses import ErrorOut
 from riskdesk.errors import (
@@ -33,7 +37,8 @@ log = logging.getLogger("riskdesk.http")
 STORE_RETRY_AFTER_S = 1
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "The body is not parseable (not JSON)."},
+    400: {"model": ErrorOut, "description": "The HTTP request could not be read (for example "
+                                            "the client went away in the middle of the body)."},
     401: {"model": ErrorOut, "description": "Missing, unknown or revoked API key."},
     403: {"model": ErrorOut, "description": "The key lacks the scope."},
     409: {"model": ErrorOut, "description": "Conflicts with stored state, or the state to "
@@ -75,13 +80,72 @@ def _source(request: Request, name: str) -> str:
     return "body"
 
 
+#: One segment of an error's dotted field: a name, then any ``[index]`` or ``[key]`` after it.
+_SEGMENT = re.compile(r"([^\[\]]*)((?:\[[^\[\]]*\])*)")
+
+
+def _field_loc(field: str) -> list[str | int]:
+    """``market.bids[0].price`` as ``["market", "bids", 0, "price"]``, as pydantic locates."""
+    loc: list[str | int] = []
+    for part in field.split("."):
+        match = _SEGMENT.fullmatch(part)
+        if match is None:
+            loc.append(part)
+            continue
+        name, subscripts = match.groups()
+        if name:
+            loc.append(name)
+        for key in re.findall(r"\[([^\[\]]*)\]", subscripts):
+            loc.append(int(key) if key.isdigit() else key)
+    return loc
+
+
+def _shown(value: object) -> str:
+    """A rejected value as the client wrote it: decimals as numbers, not ``Decimal('...')``."""
+    return str(value) if isinstance(value, Decimal) else repr(value)
+
+
 async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInputError)
     _count_bad_input(request)
-    parts = exc.field.split(".")
-    loc: list[str | int] = [_source(request, parts[0]), *parts]
-    return JSONResponse({"detail": [_field_error(loc, str(exc), "invalid_input")]},
+    parts = _field_loc(exc.field)
+    head = str(parts[0]) if parts else exc.field
+    loc: list[str | int] = [_source(request, head), *parts]
+    msg = f"{exc.field}: got {_shown(exc.value)}, expected {exc.expected}"
+    return JSONResponse({"detail": [_field_error(loc, msg, "invalid_input")]},
                         status_code=422)
+
+
+#: What FastAPI answers (400) when reading a JSON body raised something other than a syntax
+#: error: nesting deeper than the parser's recursion limit, an integer over Python's digit
+#: limit, bytes that are not UTF-8.
+_UNPARSEABLE = "There was an error parsing the body"
+
+
+def _unparseable_reason(cause: BaseException) -> str:
+    if isinstance(cause, RecursionError):
+        return "JSON nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return "the body is not valid UTF-8"
+    if "digits" in str(cause):
+        return "a JSON integer with too many digits"
+    return "the body could not be parsed as JSON"
+
+
+async def _http(request: Request, exc: Exception) -> Any:
+    """HTTP errors as FastAPI answers them, except an unreadable body.
+
+    A body that could not be parsed is a 422 on ``body``, as a JSON syntax error is, instead
+    of FastAPI's bare 400.
+    """
+    assert isinstance(exc, StarletteHTTPException)
+    cause = exc.__cause__
+    if exc.status_code == 400 and exc.detail == _UNPARSEABLE \
+            and isinstance(cause, RecursionError | ValueError):
+        _count_bad_input(request)
+        return JSONResponse({"detail": [_field_error(["body"], _unparseable_reason(cause),
+                                                     "json_invalid")]}, status_code=422)
+    return await http_exception_handler(request, exc)
 
 
 class LocatedUnknownSymbolError(UnknownSymbolError):
@@ -141,6 +205,7 @@ def install_error_handlers(app: FastAPI) -> None:
     A raised exception is answered by the handler of the first class of its MRO that has
     one: :class:`StoreUnavailableError` (503) by its own, not by :class:`StateError`'s (409).
     """
+    app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(UnknownSymbolError, _unknown_symbol)
     app.add_exception_handler(InvalidInputError, _invalid_input)

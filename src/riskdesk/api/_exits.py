@@ -10,13 +10,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from riskdesk.api._auth import ReadCaller, ServiceDep
 from riskdesk.api._errors import ERROR_RESPONSES
-from riskdesk.api._requests import Price, SideWord, Symbol
+from riskdesk.api._requests import MIN_MAGNITUDE, Price, SideWord, Symbol, not_tiny
 from riskdesk.domain import MAX_MAGNITUDE
 
 router = APIRouter(prefix="/api/exits", tags=["exits"], responses=ERROR_RESPONSES)
 
 Quantity = Annotated[Decimal, Field(gt=0, le=MAX_MAGNITUDE,
-                                    description="A quantity in contracts or units, > 0.")]
+                                    description="A quantity in contracts or units, > 0."),
+                     not_tiny(f"at least {MIN_MAGNITUDE}")]
 
 
 class ExitPlanIn(BaseModel):
@@ -32,7 +33,8 @@ class ExitPlanIn(BaseModel):
                                                   "omitted.")
     stop_price: Price | None = Field(None, description="An explicit stop; wins over the "
                                                        "configured one.")
-    atr: Annotated[Decimal, Field(gt=0, le=MAX_MAGNITUDE)] | None = Field(
+    atr: Annotated[Decimal, Field(gt=0, le=MAX_MAGNITUDE),
+                   not_tiny(f"at least {MIN_MAGNITUDE}")] | None = Field(
         None, description="Average true range in price units; needed by ATR stops and ATR or "
                           "chandelier trailing.")
     opened_at: AwareDatetime | None = Field(

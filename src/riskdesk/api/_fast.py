@@ -19,7 +19,7 @@ It takes a request only when it is sure to answer it exactly as the route would:
 
 Anything else (a missing, unknown or revoked key, a missing scope, a store that fails, a
 body that does not parse or validate, another content type) goes to the route, which answers
-401, 403, 503, 400 or 422 with its usual body. The request body, already read, is replayed to
+401, 403, 503 or 422 with its usual body. The request body, already read, is replayed to
 it. Errors raised while deciding (an unknown symbol, a missing price, a revoked key) are
 answered by the app's own exception handlers, the same ones the route's errors reach.
 """

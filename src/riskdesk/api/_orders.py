@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from riskdesk.api._auth import ReadCaller, ServiceDep, TradeCaller
-from riskdesk.api._capital import IdempotencyKey
+from riskdesk.api._capital import IdempotencyKey, unscoped
 from riskdesk.api._errors import ERROR_RESPONSES, LocatedUnknownSymbolError
 from riskdesk.api._requests import PlanIn, ReconcileIn, Text
 from riskdesk.api._responses import JournalOut, PlanOut, ReconcileOut, ReservationOut
-from riskdesk.errors import InvalidInputError, UnknownSymbolError
+from riskdesk.errors import ConflictError, InvalidInputError, UnknownSymbolError
 from riskdesk.service import body_hash
 
 router = APIRouter(tags=["orders"], responses=ERROR_RESPONSES)
@@ -38,6 +38,11 @@ def plan(body: PlanIn, response: Response, service: ServiceDep, caller: TradeCal
         answer, replayed = service.plan(targets, prices, idempotency_key=key,
                                         digest=body_hash(body.model_dump(mode="json")),
                                         api_key_id=caller.key_id)
+    except ConflictError as exc:
+        translated = unscoped(exc, key, idempotency_key)
+        if translated is exc:
+            raise
+        raise translated from exc
     except UnknownSymbolError as exc:
         # Name the target: brokers quote the symbol they do not know in their message.
         found = [i for i, s in enumerate(symbols) if repr(s) in str(exc)]

@@ -1,14 +1,15 @@
 """Request bodies of the HTTP API: strict, bounded, separate from the store's tables.
 
 Money, prices and quantities are decimals (a JSON number or a decimal string); ratios and
-scores are JSON numbers. NaN, infinities, booleans where a number belongs, unknown keys and
-magnitudes beyond 1e15 are refused with 422 and the field path.
+scores are JSON numbers. NaN, infinities, booleans where a number belongs, unknown keys,
+magnitudes beyond 1e15 and nonzero magnitudes below 1e-12 (which no market quotes, and which
+turn into 0 as floats) are refused with 422 and the field path.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -24,8 +26,36 @@ from riskdesk.domain import MAX_MAGNITUDE, Regime, TradingState
 
 Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._:/-]+$",
                               description="Instrument as the broker names it.")]
-Price = Annotated[Decimal, Field(gt=0, le=MAX_MAGNITUDE, description="A price, > 0.")]
-Amount = Annotated[Decimal, Field(ge=0, le=MAX_MAGNITUDE, description="An amount, >= 0.")]
+#: The smallest nonzero magnitude a money, price or quantity field accepts.
+MIN_MAGNITUDE = Decimal("1E-12")
+#: How much of a refused value a message repeats.
+_SHOWN_CHARS = 40
+
+
+def _shown(value: object) -> str:
+    """``value`` as the request sent it, shortened when long."""
+    text = value.strip() if isinstance(value, str) else str(value)
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
+
+
+def not_tiny(expected: str) -> WrapValidator:
+    """Refuse a decimal whose magnitude is nonzero but below :data:`MIN_MAGNITUDE`."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Decimal:
+        number: Decimal = handler(value)
+        if number != 0 and abs(number) < MIN_MAGNITUDE:
+            raise PydanticCustomError(
+                "decimal_too_small", "Input should be {expected}, got {shown}",
+                {"expected": expected, "shown": _shown(value)})
+        return number
+
+    return WrapValidator(check)
+
+
+Price = Annotated[Decimal, Field(gt=0, le=MAX_MAGNITUDE, description="A price, > 0."),
+                  not_tiny(f"at least {MIN_MAGNITUDE}")]
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_MAGNITUDE, description="An amount, >= 0."),
+                   not_tiny(f"0 or at least {MIN_MAGNITUDE}")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
 SideWord = Literal["LONG", "SHORT", "BUY", "SELL"]
 
