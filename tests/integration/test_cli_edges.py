@@ -262,3 +262,25 @@ def test_demo_refuses_bad_settings_in_one_line(tmp_path: Path, monkeypatch: pyte
     assert captured.out == ""
     (line,) = captured.err.strip().splitlines()
     assert named in line
+
+
+# ---------------------------------------------------------------------- a mistyped database
+@pytest.mark.parametrize("command", [["journal", "tail"], ["keys", "list"], ["state"],
+                                     ["reconcile"], ["keys", "revoke", "k1"]])
+def test_a_database_file_that_does_not_exist_is_not_created_and_read_as_empty(
+        tmp_path: Path, command: list[str]) -> None:
+    missing = tmp_path / "typo" / "riskdesk.db"
+    r = runner.invoke(app, [*command, "--db", f"sqlite:///{missing}", "--json"])
+    assert r.exit_code == 3, r.output
+    assert one_error_line(r) == (f"store unavailable: no database at {missing} (riskdesk serve "
+                                 "or python -m riskdesk.demo creates one)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_keys_create_makes_a_new_database(tmp_path: Path) -> None:
+    fresh = tmp_path / "new" / "riskdesk.db"
+    r = runner.invoke(app, ["keys", "create", "bot", "--db", f"sqlite:///{fresh}", "--json"])
+    assert r.exit_code == 0, r.output
+    assert fresh.exists()
+    listed = runner.invoke(app, ["keys", "list", "--db", f"sqlite:///{fresh}", "--json"])
+    assert [k["name"] for k in json.loads(listed.stdout)] == ["bot"]

@@ -26,6 +26,7 @@ from riskdesk.cli import app
 from riskdesk.demo import PAPER_BOOK, paper_service
 from riskdesk.desk import Desk
 from riskdesk.service import Service
+from riskdesk.store import Store
 
 EXITS = ["exits", "plan", "--symbol", "AAPL", "--side", "LONG", "--entry", "430.47",
          "--quantity", "10"]
@@ -101,7 +102,9 @@ def places(tmp_path: Path) -> dict[str, str]:
     broker_holds_unknown_position(differs)  # a position the service's book has never seen
     for name, text in FILES.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    return {"db": db, "differs": differs, "empty": f"sqlite:///{tmp_path / 'empty.db'}",
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    Store.open(empty, migrate=True).close()
+    return {"db": db, "differs": differs, "empty": empty,
             "tmp": str(tmp_path)}
 
 

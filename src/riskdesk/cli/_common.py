@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -26,6 +27,7 @@ from riskdesk.errors import (
 from riskdesk.service import Service, Settings
 from riskdesk.service._json import jsonable
 from riskdesk.service._settings import DEFAULT_DB, ENV_CONFIG, ENV_DB
+from riskdesk.store._engine import checked_url, is_memory_sqlite
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -91,17 +93,31 @@ def exits(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextmanager
-def open_service(db: str, config: str = "default") -> Iterator[Service]:
+def open_service(db: str, config: str = "default", *, create: bool = False
+                 ) -> Iterator[Service]:
     """A service on ``db``.
 
     A database that cannot be opened raises :class:`StoreUnavailableError`, which
-    :func:`exits` turns into exit code 3.
+    :func:`exits` turns into exit code 3. So does a SQLite file that does not exist, unless
+    ``create``: a mistyped path must not be answered from a new, empty database.
     """
+    if not create:
+        _require_sqlite_file(db)
     service = Service.open(Settings(db_url=db, config=config))
     try:
         yield service
     finally:
         service.close()
+
+
+def _require_sqlite_file(db: str) -> None:
+    url = checked_url(db)  # a URL that cannot be used is refused as such first
+    if url.get_backend_name() != "sqlite" or is_memory_sqlite(url) or not url.database:
+        return
+    path = Path(url.database).expanduser()
+    if not path.exists():
+        raise StoreUnavailableError(
+            f"no database at {path} (riskdesk serve or python -m riskdesk.demo creates one)")
 
 
 def parse_time(text: str, field: str) -> datetime:

@@ -23,7 +23,7 @@ def create(name: str = typer.Argument(..., help="Who or what the key is for."),
            scope: list[str] = _SCOPE,
            db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Create a key and print its secret once."""
-    with open_service(db) as service:
+    with open_service(db, create=True) as service:
         key_id, plaintext = service.store.create_api_key(name, scope)
         # The scopes as stored (each once), the same as `keys list` shows.
         scopes = next(sorted(k.scopes) for k in service.store.list_api_keys()

@@ -170,6 +170,19 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 10)
     return engine
 
 
+def checked_url(url: str) -> URL:
+    """``url`` resolved (see :func:`resolve_url`) once SQLAlchemy accepts it; creates nothing.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`make_engine` would, for a URL that cannot be used.
+    """
+    parsed = make_url(resolve_url(url))
+    _create_engine(parsed).dispose()  # reads the URL's options; connects to nothing
+    return parsed
+
+
 def _create_engine(url: URL, **kwargs: Any) -> Engine:
     try:
         return sa.create_engine(url, **kwargs)
