@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from lane_support import fast_lane_handovers
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -32,7 +33,6 @@ from store_support import T0, Clock, account, decision, market, signal
 from typer.testing import CliRunner
 
 from riskdesk.api import create_app
-from riskdesk.api._fast import FastRecommendation
 from riskdesk.cli import app as cli_app
 from riskdesk.config import RiskConfig
 from riskdesk.demo import paper_service
@@ -327,22 +327,6 @@ class Outage:
         return counts(self.service.store)["decisions"]
 
 
-def _handovers(app: Any) -> list[str]:
-    """Every request the fast lane hands to the FastAPI route."""
-    seen: list[str] = []
-    layer = app.middleware_stack
-    while not isinstance(layer, FastRecommendation):
-        layer = layer.app
-    inner = layer.app
-
-    async def counted(scope: Any, receive: Any, send: Any) -> None:
-        seen.append(f"{scope['method']} {scope['path']}")
-        await inner(scope, receive, send)
-
-    layer.app = counted
-    return seen
-
-
 def _outage_api(url: str, stack: ExitStack, *, busy_timeout_ms: int = BUSY_MS) -> Outage:
     """A seeded paper service on ``url`` with a short busy timeout and a long key cache."""
     clock = Clock(T0)
@@ -359,7 +343,7 @@ def _outage_api(url: str, stack: ExitStack, *, busy_timeout_ms: int = BUSY_MS) -
     _, fresh = store.create_api_key("bot-2", ["trade"])
     app = create_app(service, access_log=False)
     client = stack.enter_context(TestClient(app))
-    return Outage(client, service, url, trade, read, fresh, _handovers(app))
+    return Outage(client, service, url, trade, read, fresh, fast_lane_handovers(app))
 
 
 def _warm(api: Outage) -> None:

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 from api_support import Clock, TestClient, build_service
+from lane_support import fast_lane_handovers
 
 from riskdesk.api import create_app
-from riskdesk.api._fast import FastRecommendation
 from riskdesk.service import Service
 from riskdesk.store import Store
 
@@ -50,24 +50,8 @@ def _side(url: str, fast: bool, stack: ExitStack) -> Side:
     service.store.revoke_api_key(revoked_id)
     app = create_app(service, access_log=False, fast_lane=fast)
     client = stack.enter_context(TestClient(app))
-    downstream: list[str] = []
-    if fast:
-        _count_handovers(app, downstream)
+    downstream: list[str] = fast_lane_handovers(app) if fast else []
     return Side(client, service, keys, downstream)
-
-
-def _count_handovers(app: Any, seen: list[str]) -> None:
-    """Record every request the fast lane hands to the rest of the app."""
-    layer = app.middleware_stack
-    while not isinstance(layer, FastRecommendation):
-        layer = layer.app
-    inner = layer.app
-
-    async def counted(scope: Any, receive: Any, send: Any) -> None:
-        seen.append(f"{scope['method']} {scope['path']}")
-        await inner(scope, receive, send)
-
-    layer.app = counted
 
 
 @pytest.fixture
