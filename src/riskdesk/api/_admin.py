@@ -12,10 +12,12 @@ from riskdesk.api._auth import AdminCaller, ServiceDep
 from riskdesk.api._errors import ERROR_RESPONSES
 from riskdesk.api._requests import TradingStateIn
 from riskdesk.api._responses import HealthOut, TradingStateOut
+from riskdesk.api._strict_json import StrictJSONRoute
 from riskdesk.errors import StateError
 from riskdesk.service import CONTENT_TYPE
 
-router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES,
+                   route_class=StrictJSONRoute)
 ops = APIRouter(tags=["ops"])
 
 

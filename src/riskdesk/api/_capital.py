@@ -24,11 +24,13 @@ from riskdesk.api._responses import (
     RiskParityOut,
     ScalingStrategyOut,
 )
+from riskdesk.api._strict_json import StrictJSONRoute
 from riskdesk.domain import BookLevel, Signal
 from riskdesk.errors import ConflictError
 from riskdesk.service import MarketInput, Service, body_hash
 
-router = APIRouter(prefix="/api/capital", tags=["capital"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/capital", tags=["capital"], responses=ERROR_RESPONSES,
+                   route_class=StrictJSONRoute)
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=200,

@@ -1,9 +1,9 @@
 """How errors become HTTP answers.
 
-422: the request is invalid (a field path says which part); 409: the request conflicts with
-stored state, or the state to decide on is missing or stale; 503: the broker or the database
-is unavailable (the database's 503 carries ``Retry-After: 1``). Nothing is written for a
-refused request.
+422: the request is invalid (a field path says which part; a JSON object that names a key
+twice is invalid too, located on that key); 409: the request conflicts with stored state, or
+the state to decide on is missing or stale; 503: the broker or the database is unavailable
+(the database's 503 carries ``Retry-After: 1``). Nothing is written for a refused request.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from riskdesk.api._responses import ErrorOut
+from riskdesk.api._strict_json import DuplicateKeyError
 from riskdesk.errors import (
     BrokerError,
     ComputationError,
@@ -136,10 +137,16 @@ async def _http(request: Request, exc: Exception) -> Any:
     """HTTP errors as FastAPI answers them, except an unreadable body.
 
     A body that could not be parsed is a 422 on ``body``, as a JSON syntax error is, instead
-    of FastAPI's bare 400.
+    of FastAPI's bare 400; a JSON object that repeats a key is a 422 on the key.
     """
     assert isinstance(exc, StarletteHTTPException)
     cause = exc.__cause__
+    if exc.status_code == 400 and exc.detail == _UNPARSEABLE \
+            and isinstance(cause, DuplicateKeyError):
+        _count_bad_input(request)
+        return JSONResponse({"detail": [_field_error(["body", *cause.loc], str(cause),
+                                                     "json_duplicate_key")]},
+                            status_code=422)
     if exc.status_code == 400 and exc.detail == _UNPARSEABLE \
             and isinstance(cause, RecursionError | ValueError):
         _count_bad_input(request)

@@ -11,9 +11,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from riskdesk.api._auth import ReadCaller, ServiceDep
 from riskdesk.api._errors import ERROR_RESPONSES
 from riskdesk.api._requests import MIN_MAGNITUDE, Price, SideWord, Symbol, not_tiny
+from riskdesk.api._strict_json import StrictJSONRoute
 from riskdesk.domain import MAX_MAGNITUDE
 
-router = APIRouter(prefix="/api/exits", tags=["exits"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/exits", tags=["exits"], responses=ERROR_RESPONSES,
+                   route_class=StrictJSONRoute)
 
 Quantity = Annotated[Decimal, Field(gt=0, le=MAX_MAGNITUDE,
                                     description="A quantity in contracts or units, > 0."),

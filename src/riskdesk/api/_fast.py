@@ -13,7 +13,8 @@ It takes a request only when it is sure to answer it exactly as the route would:
 * an ``X-API-Key`` (or ``Authorization: Bearer``) of an active key whose scopes include
   ``trade`` (taken from the service's key cache, or verified in a worker thread as the route's
   dependency does);
-* a body that parses (``json.loads``, as FastAPI does) and validates as
+* a body that parses (:func:`~riskdesk.api._strict_json.parse`, as the route's strict
+  request does: no object names a key twice) and validates as
   :class:`~riskdesk.api._requests.RecommendationIn` (``model_validate`` on the parsed value,
   as FastAPI does).
 
@@ -26,7 +27,6 @@ answered by the app's own exception handlers, the same ones the route's errors r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,6 +40,7 @@ from riskdesk.api._auth import Caller
 from riskdesk.api._capital import RECOMMENDATION_PATH, recommendation_answer
 from riskdesk.api._json import json_bytes
 from riskdesk.api._requests import RecommendationIn
+from riskdesk.api._strict_json import parse
 
 Handler = Callable[[Request, Exception], Awaitable[Any]]
 
@@ -100,7 +101,7 @@ class FastRecommendation:
             await self.app(scope, _replay(body, receive, more), send)
             return
         try:
-            request = RecommendationIn.model_validate(json.loads(body))
+            request = RecommendationIn.model_validate(parse(body))
         except Exception:  # noqa: BLE001 - not JSON, invalid, nested too deep: the route answers
             await self.app(scope, _replay(body, receive, None), send)
             return

@@ -12,10 +12,12 @@ from riskdesk.api._capital import IdempotencyKey, unscoped
 from riskdesk.api._errors import ERROR_RESPONSES, LocatedUnknownSymbolError
 from riskdesk.api._requests import PlanIn, ReconcileIn, Text
 from riskdesk.api._responses import JournalOut, PlanOut, ReconcileOut, ReservationOut
+from riskdesk.api._strict_json import StrictJSONRoute
 from riskdesk.errors import ConflictError, InvalidInputError, UnknownSymbolError
 from riskdesk.service import body_hash
 
-router = APIRouter(tags=["orders"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["orders"], responses=ERROR_RESPONSES,
+                   route_class=StrictJSONRoute)
 
 ReservationId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 

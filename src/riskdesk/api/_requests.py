@@ -1,9 +1,10 @@
 """Request bodies of the HTTP API: strict, bounded, separate from the store's tables.
 
 Money, prices and quantities are decimals (a JSON number or a decimal string); ratios and
-scores are JSON numbers. NaN, infinities, booleans where a number belongs, unknown keys,
-magnitudes beyond 1e15 and nonzero magnitudes below 1e-12 (which no market quotes, and which
-turn into 0 as floats) are refused with 422 and the field path.
+scores are JSON numbers; flags are JSON ``true`` or ``false`` only (not ``"yes"``, ``1`` or
+``"true"``). NaN, infinities, booleans where a number belongs, unknown keys, magnitudes beyond
+1e15 and nonzero magnitudes below 1e-12 (which no market quotes, and which turn into 0 as
+floats) are refused with 422 and the field path.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ Amount = Annotated[Decimal, Field(ge=0, le=MAX_MAGNITUDE, description="An amount
                    not_tiny(f"0 or at least {MIN_MAGNITUDE}")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
 SideWord = Literal["LONG", "SHORT", "BUY", "SELL"]
+#: A flag: JSON ``true`` or ``false``, nothing pydantic's lax mode would read as one.
+Flag = Annotated[bool, Field(strict=True)]
 
 
 def no_nul(value: str) -> str:
@@ -114,7 +117,7 @@ class RecommendationIn(_Body):
     strength: Fraction | None = Field(None, description="Target weight as a fraction.")
     stop_price: Price | None = None
     strategy: Annotated[str, Field(min_length=1, max_length=64), Text] | None = None
-    reduce_only: bool = False
+    reduce_only: Flag = False
     market: MarketIn | None = None
     weights: dict[Symbol, Fraction] | None = Field(
         None, max_length=10_000,
@@ -182,7 +185,7 @@ class TradingStateIn(_Body):
 
     state: TradingState | Literal["halt", "reduce-only", "resume"]
     note: Annotated[str, Field(min_length=1, max_length=500), Text]
-    reset_breaker: bool = Field(
+    reset_breaker: Flag = Field(
         False, description="Also reset a tripped drawdown circuit breaker (with ACTIVE).")
 
     @field_validator("state", mode="wrap")

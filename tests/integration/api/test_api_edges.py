@@ -56,6 +56,32 @@ def test_a_nul_character_in_the_operator_note_is_refused_and_nothing_changes(api
     assert state["trading_state"] == "ACTIVE"
 
 
+@pytest.mark.parametrize("value", ['"yes"', "1", '"true"', '"on"', "0", '"false"'])
+def test_reset_breaker_takes_only_a_json_boolean_and_nothing_changes(
+        api: Api, value: str) -> None:
+    before = api.service.store.load_desk_state()
+    raw = '{"state": "halt", "note": "maintenance", "reset_breaker": ' + value + "}"
+    r = api.client.post("/api/admin/trading-state", content=raw,
+                        headers=api.headers(api.keys.admin, **{"Content-Type": "application/json"}))
+    assert r.status_code == 422, r.text
+    assert _fields(r) == ["body.reset_breaker"]
+    assert r.json()["detail"][0]["type"] == "bool_type"
+    assert api.service.store.load_desk_state() == before
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", '"true"', '"on"', "0", '"false"'])
+def test_reduce_only_takes_only_a_json_boolean_and_nothing_is_journaled(
+        api: Api, value: str) -> None:
+    raw = '{"symbol": "AAPL", "side": "SELL", "reduce_only": ' + value + "}"
+    r = api.client.post(URL, content=raw,
+                        headers=api.headers(**{"Content-Type": "application/json"}))
+    assert r.status_code == 422, r.text
+    assert _fields(r) == ["body.reduce_only"]
+    assert r.json()["detail"][0]["type"] == "bool_type"
+    assert api.journal_count() == 0
+    assert not api.service.store.reservations(limit=10)
+
+
 def test_a_nul_character_in_the_strategy_is_refused_and_nothing_is_journaled(api: Api) -> None:
     before = api.journal_count()
     r = api.client.post(URL, json={**REC, "strategy": "breakout\x00"}, headers=api.headers())

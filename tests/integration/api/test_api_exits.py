@@ -183,6 +183,8 @@ BAD = [
     ("unknown symbol", '{"symbol": "DOGE", "side": "LONG", "quantity": 1}', "body.symbol"),
     ("bad symbol text", '{"symbol": "AA PL", "side": "LONG", "quantity": 1}', "body.symbol"),
     ("not an object", '[1, 2]', "body"),
+    ("quantity given twice", '{"symbol": "AAPL", "side": "LONG", "quantity": 1, "quantity": 2}',
+     "body.quantity"),
 ]
 
 

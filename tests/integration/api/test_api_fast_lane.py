@@ -110,6 +110,23 @@ CASES: list[tuple[str, str | None, dict[str, str], str]] = [
     ("two content types", "trade", {"Content-Type": "text/plain",
                                     "content-type": "application/json"}, json.dumps(REC)),
     ("idempotent", "trade", {"Idempotency-Key": "k-1"}, json.dumps(REC)),
+    ("side given twice", "trade", {}, '{"symbol": "AAPL", "side": "LONG", "side": "SHORT"}'),
+    ("bid given twice", "trade", {},
+     '{"symbol": "AAPL", "market": {"bid": "430.46", "ask": "430.48", "bid": "430.40"}}'),
+    ("book size given twice", "trade", {},
+     '{"symbol": "AAPL", "market": {"bids": [{"price": 430.46, "size": 5, "size": 9}]}}'),
+    ("weight given twice", "trade", {},
+     '{"symbol": "AAPL", "weights": {"AAPL": 0.5, "AAPL": 1.0}}'),
+    ("a key twice, then bad json", "trade", {},
+     '{"symbol": "AAPL", "market": {"bid": 1, "bid": 2}, '),
+    ("a key twice, nested too deep", "trade", {},
+     '{"a": 1, "a": 2, "b": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    ("a key twice, unknown key", "trade", {}, '{"symbol": "AAPL", "leverage": 3, "leverage": 3}'),
+    ("reduce_only as text", "trade", {},
+     '{"symbol": "AAPL", "side": "SELL", "reduce_only": "yes"}'),
+    ("reduce_only as a number", "trade", {},
+     '{"symbol": "AAPL", "side": "SELL", "reduce_only": 1}'),
+    ("reduce_only as quoted false", "trade", {}, '{"symbol": "AAPL", "reduce_only": "false"}'),
 ]
 
 
@@ -164,6 +181,20 @@ def test_the_common_request_never_reaches_the_route(fast: Side) -> None:
     assert len(fast.downstream) == 5
     assert fast.client.get("/healthz").status_code == 200
     assert fast.downstream[-1] == "GET /healthz"
+
+
+def test_a_key_given_twice_or_a_boolean_in_other_words_goes_to_the_route(fast: Side) -> None:
+    assert _send(fast, "trade", {}, json.dumps(REC)).status_code == 200
+    written = len(fast.service.store.journal(limit=1000))
+    bodies = ['{"symbol": "AAPL", "side": "LONG", "side": "SHORT"}',
+              '{"symbol": "AAPL", "market": {"bid": "430.46", "ask": "430.48", "bid": "1"}}',
+              '{"symbol": "AAPL", "side": "SELL", "reduce_only": "yes"}',
+              '{"symbol": "AAPL", "side": "SELL", "reduce_only": 1}']
+    for raw in bodies:
+        r = _send(fast, "trade", {}, raw)
+        assert r.status_code == 422, (raw, r.text)
+    assert fast.downstream == [f"POST {URL}"] * len(bodies)
+    assert len(fast.service.store.journal(limit=1000)) == written
 
 
 def test_requests_the_lane_serves_are_counted_under_the_route_template(fast: Side) -> None:

@@ -222,6 +222,62 @@ def test_a_body_the_parser_cannot_read_is_a_422_on_the_body(
     _nothing_written(api)
 
 
+#: (case, path, raw body naming a key twice, where the key is)
+DUPLICATES: list[tuple[str, str, str, list[str | int]]] = [
+    ("side", URL, '{"symbol": "AAPL", "side": "LONG", "side": "SHORT"}', ["body", "side"]),
+    ("the same value twice", URL, '{"symbol": "AAPL", "symbol": "AAPL"}', ["body", "symbol"]),
+    ("an escaped spelling", URL, '{"symbol": "AAPL", "sym\\u0062ol": "MSFT"}',
+     ["body", "symbol"]),
+    ("market bid", URL,
+     '{"symbol": "AAPL", "market": {"bid": "430.46", "ask": "430.48", "bid": "430.40"}}',
+     ["body", "market", "bid"]),
+    ("book level size", URL,
+     '{"symbol": "AAPL", "market": {"bids": [{"price": 430.46, "size": 900}, '
+     '{"price": 430.45, "size": 5, "size": 9}]}}', ["body", "market", "bids", 1, "size"]),
+    ("weight", URL, '{"symbol": "AAPL", "weights": {"AAPL": 0.5, "MSFT": 0.5, "AAPL": 1.0}}',
+     ["body", "weights", "AAPL"]),
+    ("an object given twice", URL,
+     '{"symbol": "AAPL", "market": {"bid": 1, "bid": 2}, "market": {}}',
+     ["body", "market", "bid"]),
+    ("the first of two", URL,
+     '{"symbol": "AAPL", "market": {"bid": 1, "bid": 2}, "side": "LONG", "side": "SHORT"}',
+     ["body", "market", "bid"]),
+    ("kelly", "/api/capital/position-size/kelly",
+     '{"win_rate": 0.6, "win_loss_ratio": 2.0, "win_rate": 0.9}', ["body", "win_rate"]),
+    ("risk parity", "/api/capital/allocation/risk-parity",
+     '{"volatilities": {"AAPL": 0.2, "MSFT": 0.3, "AAPL": 0.1}}',
+     ["body", "volatilities", "AAPL"]),
+    ("plan target", "/api/orders/plan",
+     '{"targets": [{"symbol": "AAPL", "target_weight": 0.01, "target_weight": 0.5}]}',
+     ["body", "targets", 0, "target_weight"]),
+    ("exit plan", "/api/exits/plan",
+     '{"symbol": "AAPL", "side": "LONG", "quantity": 1, "side": "SHORT"}', ["body", "side"]),
+    ("reconcile", "/api/reconcile", '{"policy": "report", "policy": "adopt_remote"}',
+     ["body", "policy"]),
+    ("trading state", "/api/admin/trading-state",
+     '{"state": "halt", "note": "x", "state": "resume"}', ["body", "state"]),
+]
+
+
+@pytest.mark.parametrize(("case", "path", "raw", "loc"), DUPLICATES,
+                         ids=[d[0] for d in DUPLICATES])
+def test_a_key_given_twice_is_refused_where_it_is_and_nothing_is_written(
+        api: Api, route_only: TestClient, case: str, path: str, raw: str,
+        loc: list[str | int]) -> None:
+    state = api.service.store.load_desk_state()
+    headers = api.headers(api.keys.admin, **JSON)
+    r = api.client.post(path, content=raw, headers=headers)
+    detail = _detail(r)
+    assert [(d["loc"], d["field"], d["type"]) for d in detail] == [
+        (loc, ".".join(str(p) for p in loc), "json_duplicate_key")]
+    assert detail[0]["msg"].startswith(f'duplicate key "{loc[-1]}"'), detail
+    route = route_only.post(path, content=raw, headers=headers)
+    assert (route.status_code, route.json()) == (r.status_code, r.json())
+    _nothing_written(api)
+    assert api.service.store.load_desk_state() == state
+    assert api.service.store.reconciliations() == []
+
+
 def test_other_http_errors_keep_their_status_and_headers(api: Api) -> None:
     r = api.client.post(URL, json=REC, headers={"X-API-Key": "rdk_nope"})
     assert r.status_code == 401

@@ -110,10 +110,15 @@ def test_exposure_appears_after_a_fill(api: Api) -> None:
 
 def test_admin_trading_state_validation(api: Api) -> None:
     adm = api.headers(api.keys.admin)
+    before = api.service.store.load_desk_state()
     for body in ({"state": "PAUSED", "note": "x"}, {"state": "halt"},
-                 {"state": "halt", "note": ""}):
+                 {"state": "halt", "note": ""},
+                 {"state": "halt", "note": "x", "reset_breaker": "yes"},
+                 {"state": "halt", "note": "x", "reset_breaker": 1},
+                 {"state": "halt", "note": "x", "reset_breaker": "false"}):
         r = api.client.post("/api/admin/trading-state", json=body, headers=adm)
         assert r.status_code == 422, body
+        assert api.service.store.load_desk_state() == before, body
     r = api.client.post("/api/admin/trading-state", json={"state": "reduce-only", "note": "x"},
                         headers=adm)
     assert r.json()["trading_state"] == "REDUCING"

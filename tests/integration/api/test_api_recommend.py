@@ -119,6 +119,17 @@ BAD = [
      '{"symbol": "AAPL", "market": {"bids": [{"price": 1, "size": -1}]}}',
      "body.market.bids.0.size"),
     ("not an object", '[1, 2]', "body"),
+    ("reduce_only as text", '{"symbol": "AAPL", "side": "SELL", "reduce_only": "yes"}',
+     "body.reduce_only"),
+    ("reduce_only as a number", '{"symbol": "AAPL", "side": "SELL", "reduce_only": 1}',
+     "body.reduce_only"),
+    ("reduce_only as quoted true", '{"symbol": "AAPL", "side": "SELL", "reduce_only": "true"}',
+     "body.reduce_only"),
+    ("reduce_only as zero", '{"symbol": "AAPL", "reduce_only": 0}', "body.reduce_only"),
+    ("side given twice", '{"symbol": "AAPL", "side": "LONG", "side": "SHORT"}', "body.side"),
+    ("market bid given twice",
+     '{"symbol": "AAPL", "market": {"bid": "430.46", "ask": "430.48", "bid": "430.40"}}',
+     "body.market.bid"),
 ]
 
 
