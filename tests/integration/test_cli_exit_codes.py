@@ -7,6 +7,7 @@
 | 2 | bad input or bad configuration (the message names the flag or key) |
 | 3 | state unavailable: database or broker unreachable, missing or stale state |
 | 4 | internal error |
+| 141 | stdout's reader went away (output piped into ``head -1``; see test_cli_pipe.py) |
 
 With ``--json`` a result (codes 0 and 1) is one JSON document on stdout; a refusal (2, 3, 4)
 leaves stdout empty and says why on stderr, without a traceback.

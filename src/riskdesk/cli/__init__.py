@@ -1,7 +1,8 @@
 """The ``riskdesk`` command line.
 
 Exit codes: 0 success; 1 the desk said no (REJECT / HOLD) where a command reports a decision;
-2 bad input or bad configuration; 3 state unavailable (database, broker); 4 internal error.
+2 bad input or bad configuration; 3 state unavailable (database, broker); 4 internal error;
+141 stdout's reader went away (``riskdesk ... | head -1``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ EXIT_DENIED = 1
 EXIT_BAD_INPUT = 2
 EXIT_STATE = 3
 EXIT_INTERNAL = 4
+#: stdout's reader went away (``riskdesk ... | head -1``): 128 + SIGPIPE, the status a shell
+#: reports for the tools SIGPIPE stops.
+EXIT_BROKEN_PIPE = 141
 
 app = typer.Typer(
     name="riskdesk",

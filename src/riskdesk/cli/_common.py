@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -14,7 +16,13 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from riskdesk.cli._app import EXIT_BAD_INPUT, EXIT_DENIED, EXIT_INTERNAL, EXIT_STATE
+from riskdesk.cli._app import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_DENIED,
+    EXIT_INTERNAL,
+    EXIT_STATE,
+)
 from riskdesk.errors import (
     BrokerError,
     ComputationError,
@@ -32,10 +40,37 @@ from riskdesk.store._engine import checked_url, is_memory_sqlite
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
+def reader_gone() -> typer.Exit:
+    """Stop quietly: the reader of stdout went away (``riskdesk ... | head -1``); the exit.
+
+    Python's recipe for SIGPIPE: stdout is pointed at ``/dev/null`` so that the interpreter's
+    final flush of what is still buffered does not fail again. The exit code is
+    :data:`EXIT_BROKEN_PIPE`, as for a tool stopped by SIGPIPE; nothing is printed.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return typer.Exit(EXIT_BROKEN_PIPE)  # not a file (a test runner's capture)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+    return typer.Exit(EXIT_BROKEN_PIPE)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich's default exits 1, which is "the desk said no" here.
+        self.quiet = True
+        raise reader_gone()
+
+
 # User text (symbols, key names, file names, values in messages) is printed as given: no
 # console markup, no emoji codes.
-out = Console(highlight=False, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+out = _Console(highlight=False, markup=False, emoji=False)
+err = _Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 DbOption = typer.Option(DEFAULT_DB, "--db", envvar=ENV_DB,
                         help="Database URL (sqlite:///file.db or postgresql://...).")
@@ -70,7 +105,10 @@ def print_json(value: Any) -> None:
 
 
 def exits(fn: Callable[P, R]) -> Callable[P, R]:
-    """Map riskdesk errors to the documented exit codes with a one-line message."""
+    """Map riskdesk errors to the documented exit codes with a one-line message.
+
+    A reader of stdout that went away ends the command quietly (see :func:`reader_gone`).
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -78,6 +116,8 @@ def exits(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except (InvalidInputError, ConfigError, ComputationError) as exc:
             raise exit_with("error", str(exc), EXIT_BAD_INPUT) from None
+        except BrokenPipeError:
+            raise reader_gone() from None
         except StoreUnavailableError as exc:
             # One line, the driver's words as they are: retry later.
             raise exit_with("store unavailable", exc.reason, EXIT_STATE) from None

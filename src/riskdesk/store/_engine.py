@@ -9,14 +9,18 @@ upgrade cannot wait for a busy database and fails at once).
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
+import sqlite3
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, SAWarning
 from sqlalchemy.pool import StaticPool
 
 from riskdesk.errors import ConfigError, StoreUnavailableError
@@ -29,6 +33,15 @@ DEFAULT_SQLITE_PATH = Path("var") / "riskdesk.db"
 BEGIN_OPTION = "riskdesk_begin"
 #: How SQLAlchemy spells true in a URL's query (``?uri=true``).
 _TRUE = frozenset({"true", "yes", "on", "y", "t", "1"})
+#: What libpq and the server say, while connecting, of a connection option's value (an
+#: ``sslmode`` or ``keepalives`` libpq cannot read, a server setting given in ``options``).
+_PG_OPTION_ERROR = re.compile(
+    r'invalid integer value "[^"]*" for connection option "[^"]*"'
+    r'|invalid port number: "[^"]*"'
+    r'|invalid \w+ value: "[^"]*"'
+    r'|could not parse network address "[^"]*"'
+    r'|invalid value for parameter "[^"]*": "[^"]*"'
+    r'|unrecognized configuration parameter "[^"]*"')
 
 
 def resolve_url(url: str | None = None, env: Mapping[str, str] | None = None) -> str:
@@ -138,7 +151,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 10)
     Raises
     ------
     ConfigError
-        If SQLAlchemy refuses the URL (a query parameter it cannot read, ``?timeout=soon``).
+        If SQLAlchemy or the driver refuses the URL (a query parameter it cannot read,
+        ``?timeout=soon``, ``?connect_timeout=abc``, an unknown PostgreSQL option). A
+        PostgreSQL option value that libpq or the server reads only when connecting
+        (``?sslmode=bogus``) raises it from the first connection instead.
     StoreUnavailableError
         If the directory of a SQLite file cannot be created.
     """
@@ -171,7 +187,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 10)
 
 
 def checked_url(url: str) -> URL:
-    """``url`` resolved (see :func:`resolve_url`) once SQLAlchemy accepts it; creates nothing.
+    """``url`` resolved (see :func:`resolve_url`) once SQLAlchemy and the driver accept it.
+
+    Creates nothing and connects to nothing.
 
     Raises
     ------
@@ -179,18 +197,110 @@ def checked_url(url: str) -> URL:
         As :func:`make_engine` would, for a URL that cannot be used.
     """
     parsed = make_url(resolve_url(url))
-    _create_engine(parsed).dispose()  # reads the URL's options; connects to nothing
+    _create_engine(parsed).dispose()  # reads the URL's options
     return parsed
 
 
 def _create_engine(url: URL, **kwargs: Any) -> Engine:
     try:
-        return sa.create_engine(url, **kwargs)
+        engine = sa.create_engine(url, **kwargs)
     except (ArgumentError, ValueError) as exc:
-        shown = url.render_as_string(hide_password=True)
-        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()),
-                      type(exc).__name__)
-        raise ConfigError(f"url: cannot use {shown!r}: {reason}", "url") from None
+        raise _unusable_url(url, str(exc) or type(exc).__name__) from None
+    try:
+        _read_connect_options(engine)
+    except ConfigError:
+        engine.dispose()
+        raise
+    if engine.dialect.name == "postgresql":
+        _refuse_bad_options_on_connect(engine)
+    return engine
+
+
+def _unusable_url(url: URL, reason: str) -> ConfigError:
+    """The :class:`ConfigError` for ``url``, refused for ``reason``; passwords hidden."""
+    reason = next((line.strip() for line in reason.splitlines() if line.strip()), "refused")
+    secrets = [url.password, url.query.get("password")]
+    for secret in secrets:
+        if isinstance(secret, str) and secret:
+            reason = reason.replace(secret, "***")
+    return ConfigError(f"url: cannot use {_shown_url(url)!r}: {reason}", "url")
+
+
+def _shown_url(url: URL) -> str:
+    """``url`` as it may be printed: its password, in the URL or its query, as ``***``."""
+    if "password" not in url.query:
+        return url.render_as_string(hide_password=True)
+    hidden = url.update_query_dict({"password": "***"}).render_as_string(hide_password=True)
+    return hidden.replace("password=%2A%2A%2A", "password=***")  # as the user would write it
+
+
+def _read_connect_options(engine: Engine) -> None:
+    """Let the driver read the URL's connection options, connecting to nothing.
+
+    SQLite: :mod:`sqlite3` opens an in-memory database with them (``?detect_types=`` out of
+    range). PostgreSQL: psycopg reads them as it does before connecting (an unknown option,
+    ``?connect_timeout=abc``). What the driver refuses raises :class:`ConfigError`.
+    """
+    url = engine.url
+    if engine.dialect.name == "sqlite":
+        if not url.query:
+            return  # the driver's defaults
+        with warnings.catch_warnings():
+            # Options the driver ignores were already warned about by create_engine.
+            warnings.simplefilter("ignore", SAWarning)
+            _, options = engine.dialect.create_connect_args(url)
+        try:
+            sqlite3.connect(":memory:", **options).close()
+        except (ValueError, TypeError, OverflowError, sqlite3.Error) as exc:
+            raise _unusable_url(url, str(exc) or type(exc).__name__) from None
+        return
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    args, options = engine.dialect.create_connect_args(url)
+    # Arguments of psycopg's connect() that are not connection options (the adapters).
+    own = {name for name, p in inspect.signature(psycopg.Connection.connect).parameters.items()
+           if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    try:
+        params = conninfo_to_dict(*args, **{k: v for k, v in options.items() if k not in own})
+        make_conninfo("", **params)  # libpq's own check of the option names
+        # psycopg 3.2 and later read connect_timeout before connecting, here as there.
+        read_timeout = getattr(psycopg.conninfo, "timeout_from_conninfo", None)
+        if read_timeout is not None:
+            read_timeout(params)
+    except psycopg.ProgrammingError as exc:
+        raise _unusable_url(url, str(exc)) from None
+
+
+def _refuse_bad_options_on_connect(engine: Engine) -> None:
+    """Raise :class:`ConfigError`, not an outage, for an option refused while connecting.
+
+    libpq reads most option values (``sslmode``, ``keepalives``) only when it connects, and the
+    server the settings in ``options``: those refusals carry no SQLSTATE, like a server that
+    cannot be reached, so they are told apart by libpq's and the server's own words.
+    """
+    url = engine.url
+
+    def on_error(ctx: ExceptionContext) -> BaseException | None:
+        if ctx.connection is not None or ctx.is_pre_ping:
+            return None  # not a new connection
+        reason = _option_error(ctx.original_exception)
+        return None if reason is None else _unusable_url(url, reason)
+
+    sa.event.listen(engine, "handle_error", on_error)
+
+
+def _option_error(exc: BaseException) -> str | None:
+    import psycopg
+
+    if not isinstance(exc, psycopg.Error) or exc.sqlstate:
+        return None
+    if isinstance(exc, psycopg.ProgrammingError):  # psycopg's reading of the options
+        return str(exc)
+    if isinstance(exc, psycopg.OperationalError):
+        found = _PG_OPTION_ERROR.search(str(exc))
+        return found.group(0) if found else None
+    return None
 
 
 def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
