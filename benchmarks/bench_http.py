@@ -7,10 +7,14 @@ requests/s, p50 and p99. A third app, the journaling floor (:mod:`benchmarks._fl
 hello-world plus one durably group-committed SQLite row, nothing else), is measured the same
 way: the most any service that journals each answer on disk reaches on this machine.
 
-The service is measured twice, each time on a new database: with reservations that live 1 s
-(the paper account's budget fills within the first second, so most decisions are budget
-refusals, journaled as REJECT) and with reservations that live 0.05 s (most decisions are
-approved and write their reservation too). The mix of actions in the journal is recorded.
+The service is measured three times, each time on a new database: with reservations that live
+1 s (the paper account's budget fills within the first second, so most decisions are budget
+refusals, journaled as REJECT), with reservations that live 0.05 s (most decisions are
+approved and write their reservation too), and with a new ``Idempotency-Key`` on every request
+(reservations live 1 s), as a bot that retries safely sends it. The mix of actions in the
+journal is recorded. Each run also records the server's CPU time per request (all its
+processes, from ``/proc``): on a machine where the servers are CPU-bound, the ratio of two
+rates follows the inverse ratio of their CPU per request.
 
 The load generator is ``wrk`` when it is installed (a compiled client that leaves the CPU to
 the servers; ``apt-get install wrk``), else a Python client (httpx, several processes) that
@@ -39,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +62,10 @@ BODY = {"symbol": "AAPL", "side": "LONG", "signal_score": 75, "expected_return_p
         "market": {"bid": "430.46", "ask": "430.48"}}
 
 Result = tuple[float, float, float, int, int]  # req/s, p50 ms, p99 ms, requests, non-200
+#: A measured run: the client's figures and the server's CPU time per request (ms; ``None``
+#: where ``/proc`` cannot be read).
+Run = tuple[float, float, float, int, int, float | None]
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _free_port() -> int:
@@ -84,12 +93,46 @@ def _start(factory_or_app: str, port: int, env: dict[str, str], *, factory: bool
     raise RuntimeError(f"{factory_or_app} did not start")
 
 
+def _cpu_seconds(root: int) -> float | None:
+    """CPU time (user + system) used so far by process ``root`` and its descendants.
+
+    Read from ``/proc``; ``None`` where there is none. It tells where a rate comes from: a
+    server that is CPU-bound answers at most (cores / CPU per request) requests a second.
+    """
+    procs = Path("/proc")
+    if not procs.is_dir():
+        return None
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in procs.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(ticks.get(pid, 0) for pid in tree) / _TICK
+
+
 # ---------------------------------------------------------------------- wrk
-def _wrk_script(directory: Path, headers: dict[str, str]) -> Path:
+def _wrk_script(directory: Path, headers: dict[str, str], idempotent: bool) -> Path:
     lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(BODY))}",
              'wrk.headers["Content-Type"] = "application/json"']
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
-    path = directory / f"post-{len(headers)}.lua"
+    if idempotent:  # a new key per request, as a bot sends one per order
+        lines += ["local n = 0", "local run = tostring(math.random(1, 2^30))",
+                  "request = function()", "  n = n + 1",
+                  '  wrk.headers["Idempotency-Key"] = "bench-" .. run .. "-" .. n',
+                  "  return wrk.format()", "end"]
+    path = directory / f"post-{len(headers)}-{int(idempotent)}.lua"
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -116,7 +159,7 @@ def _wrk(url: str, script: Path, seconds: float) -> Result:
 
 # ---------------------------------------------------------------------- Python client
 def _client(url: str, headers: dict[str, str], seconds: float, threads: int,
-            queue: Any) -> None:
+            idempotent: bool, queue: Any) -> None:
     lat: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -131,7 +174,8 @@ def _client(url: str, headers: dict[str, str], seconds: float, threads: int,
                 t0 = time.perf_counter()
                 if t0 >= end:
                     break
-                r = c.post(url, json=BODY)
+                r = c.post(url, json=BODY, headers={"Idempotency-Key": uuid.uuid4().hex}
+                           if idempotent else None)
                 mine.append(time.perf_counter() - t0)
                 bad += r.status_code != 200
         with lock:
@@ -146,10 +190,10 @@ def _client(url: str, headers: dict[str, str], seconds: float, threads: int,
     queue.put((lat, errors[0]))
 
 
-def _python(url: str, headers: dict[str, str], seconds: float) -> Result:
+def _python(url: str, headers: dict[str, str], seconds: float, idempotent: bool) -> Result:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_client, args=(url, headers, seconds, THREADS, queue))
+    procs = [ctx.Process(target=_client, args=(url, headers, seconds, THREADS, idempotent, queue))
              for _ in range(CLIENTS)]
     t0 = time.perf_counter()
     for p in procs:
@@ -175,15 +219,34 @@ def _client_name() -> str:
     return wanted
 
 
-def _drive(client: str, url: str, headers: dict[str, str], tmp: Path) -> Result:
+def _drive(client: str, url: str, headers: dict[str, str], tmp: Path,
+           server: subprocess.Popen[bytes], idempotent: bool = False) -> Run:
+    """Warm ``url`` up, then measure it; with the server's CPU time per request.
+
+    ``idempotent``: every request carries a new ``Idempotency-Key``.
+    """
     if client == "wrk":
-        script = _wrk_script(tmp, headers)
+        script = _wrk_script(tmp, headers, idempotent)
         _wrk(url, script, WARMUP)  # imports, connections, SQLite pages
-        return _wrk(url, script, SECONDS)
-    with httpx.Client(headers=headers, timeout=10) as c:
-        for _ in range(50):
-            c.post(url, json=BODY)
-    return _python(url, headers, SECONDS)
+    else:
+        with httpx.Client(headers=headers, timeout=10) as c:
+            for _ in range(50):
+                c.post(url, json=BODY)
+    before = _cpu_seconds(server.pid)
+    result = _wrk(url, script, SECONDS) if client == "wrk" \
+        else _python(url, headers, SECONDS, idempotent)
+    after = _cpu_seconds(server.pid)
+    # Requests still in flight when the client stops are few against thousands measured.
+    cpu = None if before is None or after is None or not result[3] \
+        else 1e3 * (after - before) / result[3]
+    return (*result, cpu)
+
+
+def _record_cpu(bench: Bench, name: str, cpu: float | None) -> None:
+    """A row with the server's CPU time per request (all its processes), when measured."""
+    if cpu is not None:
+        bench.record(f"{name} CPU per request", cpu, "ms",
+                     "server processes' user + system time / requests")
 
 
 PG_ADMIN_URL = os.environ.get("RISKDESK_BENCH_PG_ADMIN_URL",
@@ -192,8 +255,6 @@ PG_ADMIN_URL = os.environ.get("RISKDESK_BENCH_PG_ADMIN_URL",
 
 def _pg_database() -> tuple[str, Any] | None:
     """A scratch database's URL and a function dropping it, or ``None`` without a server."""
-    import uuid
-
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
@@ -237,9 +298,9 @@ def _postgres(bench: Bench, client: str, load: str, tmp: Path) -> None:
         load_avg = os.getloadavg()[0]
         svc = _start("riskdesk.api.app:create_app_from_env", port, env, factory=True)
         try:
-            rps, p50, p99, n, bad = _drive(
+            rps, p50, p99, n, bad, cpu = _drive(
                 client, f"http://127.0.0.1:{port}/api/capital/recommendation/position",
-                {"X-API-Key": admin_key}, tmp)
+                {"X-API-Key": admin_key}, tmp, svc)
         finally:
             svc.terminate()
             svc.wait(10)
@@ -251,13 +312,16 @@ def _postgres(bench: Bench, client: str, load: str, tmp: Path) -> None:
                  f"load avg {load_avg:.2f}; reservations live 1 s: {mix}")
     bench.record("recommendation (PostgreSQL) p50", p50, "ms")
     bench.record("recommendation (PostgreSQL) p99", p99, "ms")
+    _record_cpu(bench, "recommendation (PostgreSQL)", cpu)
 
 
-def _service(client: str, directory: Path, ttl: str) -> tuple[Result, str]:
+def _service(client: str, directory: Path, ttl: str, idempotent: bool = False
+             ) -> tuple[Run, str]:
     """The recommendation endpoint's figures on a new SQLite database, and its decision mix.
 
     ``ttl`` is the reservations' lifetime in seconds: it decides how many approved openers fit
     in the paper account's budget at once, hence the mix of approvals and budget refusals.
+    ``idempotent``: every request carries a new ``Idempotency-Key``.
     """
     from riskdesk.demo import prepare
 
@@ -270,7 +334,7 @@ def _service(client: str, directory: Path, ttl: str) -> tuple[Result, str]:
     svc = _start("riskdesk.api.app:create_app_from_env", port, env, factory=True)
     try:
         result = _drive(client, f"http://127.0.0.1:{port}/api/capital/recommendation/position",
-                        {"X-API-Key": admin_key}, directory)
+                        {"X-API-Key": admin_key}, directory, svc, idempotent)
     finally:
         svc.terminate()
         svc.wait(10)
@@ -308,10 +372,10 @@ def main(bench: Bench) -> None:
         hello_load = os.getloadavg()[0]
         hello = _start("benchmarks._hello:app", hello_port, {}, factory=False)
         try:
-            h_rps, h50, h99, hn, herr = _drive(client, f"http://127.0.0.1:{hello_port}/hello",
-                                               {}, Path(tmp))
-            y_rps, y50, y99, yn, yerr = _drive(
-                client, f"http://127.0.0.1:{hello_port}/hello-sync", {}, Path(tmp))
+            h_rps, h50, h99, hn, herr, hcpu = _drive(
+                client, f"http://127.0.0.1:{hello_port}/hello", {}, Path(tmp), hello)
+            y_rps, y50, y99, yn, yerr, _ = _drive(
+                client, f"http://127.0.0.1:{hello_port}/hello-sync", {}, Path(tmp), hello)
         finally:
             hello.terminate()
             hello.wait(10)
@@ -321,19 +385,23 @@ def main(bench: Bench) -> None:
         floor = _start("benchmarks._floor:app", floor_port, {"RISKDESK_FLOOR_DB": floor_db},
                        factory=False)
         try:
-            f_rps, f50, f99, fn, ferr = _drive(
-                client, f"http://127.0.0.1:{floor_port}/journaled", {}, Path(tmp))
+            f_rps, f50, f99, fn, ferr, fcpu = _drive(
+                client, f"http://127.0.0.1:{floor_port}/journaled", {}, Path(tmp), floor)
         finally:
             floor.terminate()
             floor.wait(10)
         svc_load = os.getloadavg()[0]
-        (s_rps, s50, s99, sn, serr), mix = _service(client, Path(tmp) / "refusals", "1")
-        (a_rps, a50, a99, an, aerr), a_mix = _service(client, Path(tmp) / "approvals", "0.05")
+        (s_rps, s50, s99, sn, serr, scpu), mix = _service(client, Path(tmp) / "refusals", "1")
+        (a_rps, a50, a99, an, aerr, acpu), a_mix = _service(client, Path(tmp) / "approvals",
+                                                             "0.05")
+        (i_rps, i50, i99, i_n, ierr, icpu), i_mix = _service(client, Path(tmp) / "idempotent",
+                                                              "1", idempotent=True)
     bench.record("hello-world requests/s", h_rps, "req/s",
                  f"async def; {hn} requests, {herr} non-200; {load}; "
                  f"load avg {hello_load:.2f}")
     bench.record("hello-world p50", h50, "ms")
     bench.record("hello-world p99", h99, "ms")
+    _record_cpu(bench, "hello-world", hcpu)
     bench.record("hello-world (def) requests/s", y_rps, "req/s",
                  f"def, on the thread pool; {yn} requests, {yerr} non-200")
     bench.record("hello-world (def) p99", y99, "ms", f"p50 {y50:.2f} ms")
@@ -341,6 +409,7 @@ def main(bench: Bench) -> None:
                  f"hello-world + one 2.5 kB row group-committed to SQLite (WAL, "
                  f"synchronous=FULL), nothing else; {fn} requests, {ferr} non-200")
     bench.record("journaling floor p99", f99, "ms", f"p50 {f50:.2f} ms")
+    _record_cpu(bench, "journaling floor", fcpu)
     bench.record("journaling floor / hello-world", 100.0 * f_rps / h_rps, "%",
                  "the most any durably journaling service reaches here")
     bench.record("recommendation requests/s", s_rps, "req/s",
@@ -349,6 +418,10 @@ def main(bench: Bench) -> None:
                  f"budget refusals: {mix}")
     bench.record("recommendation p50", s50, "ms")
     bench.record("recommendation p99", s99, "ms", "target <= 20 ms")
+    _record_cpu(bench, "recommendation", scpu)
+    if scpu and hcpu:
+        bench.record("hello-world CPU / recommendation CPU", 100.0 * hcpu / scpu, "%",
+                     "the rate ratio a CPU-bound pair of servers can reach")
     bench.record("recommendation / hello-world", 100.0 * s_rps / h_rps, "%", "target >= 50%")
     bench.record("recommendation / hello-world (def)", 100.0 * s_rps / y_rps, "%", "reference")
     bench.record("recommendation / journaling floor", 100.0 * s_rps / f_rps, "%", "reference")
@@ -357,7 +430,16 @@ def main(bench: Bench) -> None:
                  f"are approved and reserve: {a_mix}")
     bench.record("recommendation, approvals p50", a50, "ms")
     bench.record("recommendation, approvals p99", a99, "ms")
+    _record_cpu(bench, "recommendation, approvals", acpu)
     bench.record("recommendation, approvals / hello-world", 100.0 * a_rps / h_rps, "%",
+                 "target >= 50%")
+    bench.record("recommendation, Idempotency-Key requests/s", i_rps, "req/s",
+                 f"{i_n} requests, {ierr} non-200; a new Idempotency-Key per request; "
+                 f"reservations live 1 s: {i_mix}")
+    bench.record("recommendation, Idempotency-Key p50", i50, "ms")
+    bench.record("recommendation, Idempotency-Key p99", i99, "ms")
+    _record_cpu(bench, "recommendation, Idempotency-Key", icpu)
+    bench.record("recommendation, Idempotency-Key / hello-world", 100.0 * i_rps / h_rps, "%",
                  "target >= 50%")
     with tempfile.TemporaryDirectory() as tmp:
         _postgres(bench, client, load, Path(tmp))
