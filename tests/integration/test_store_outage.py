@@ -390,8 +390,10 @@ def test_api_answers_503_when_the_decision_write_finds_the_database_locked(
         # deciding writes, and the write fails
         _assert_503(api.rec(api.fresh), LOCKED)
         assert len(api.handed_over) == handed
-        # an idempotent call (by the route): its claim is a write too
+        # an idempotent call (by the fast lane too): its key is read, then claimed in the
+        # decision's write, which fails
         _assert_503(api.rec(api.trade, **{"Idempotency-Key": "retry-me"}), LOCKED)
+        assert len(api.handed_over) == handed
         # a view only reads: it is answered
         view = api.client.get("/api/journal", headers={"X-API-Key": api.read})
         assert view.status_code == 200

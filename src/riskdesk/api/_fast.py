@@ -8,8 +8,10 @@ FastAPI route, which stays the definition of the endpoint (its OpenAPI entry, it
 
 It takes a request only when it is sure to answer it exactly as the route would:
 
-* ``POST`` to the path, a JSON content type, no ``Idempotency-Key`` (idempotent calls need the
-  store's claim, which blocks, and take the route);
+* ``POST`` to the path, a JSON content type, and an ``Idempotency-Key``, when one is sent,
+  that the route accepts (1 to 200 characters): an idempotent call is decided and written as
+  the others are, its key claimed in the same group-committed write, and a replayed answer
+  carries ``Idempotent-Replayed: true``;
 * an ``X-API-Key`` (or ``Authorization: Bearer``) of an active key whose scopes include
   ``trade`` (taken from the service's key cache, or verified in a worker thread as the route's
   dependency does);
@@ -19,10 +21,12 @@ It takes a request only when it is sure to answer it exactly as the route would:
   as FastAPI does).
 
 Anything else (a missing, unknown or revoked key, a missing scope, a store that fails, a
-body that does not parse or validate, another content type) goes to the route, which answers
+body that does not parse or validate, another content type, an empty or too long
+``Idempotency-Key``) goes to the route, which answers
 401, 403, 503 or 422 with its usual body. The request body, already read, is replayed to
 it. Errors raised while deciding (an unknown symbol, a missing price, a revoked key) are
-answered by the app's own exception handlers, the same ones the route's errors reach.
+answered by the app's own exception handlers, the same ones the route's errors reach (a key
+reused with another body: 409).
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ from riskdesk.api._strict_json import parse
 Handler = Callable[[Request, Exception], Awaitable[Any]]
 
 _JSON_TYPES = (b"application/json",)
+#: The lengths of an ``Idempotency-Key`` the route accepts (see ``_capital.IdempotencyKey``).
+_KEY_LENGTHS = range(1, 201)
 
 
 class FastRecommendation:
@@ -70,7 +76,8 @@ class FastRecommendation:
                 or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        api_key = bearer = content_type = None  # the first of each, as the route reads them
+        # The first of each, as the route reads them.
+        api_key = bearer = content_type = retry_key = None
         for name, value in scope["headers"]:
             if name == b"x-api-key":
                 api_key = value if api_key is None else api_key
@@ -79,10 +86,10 @@ class FastRecommendation:
             elif name == b"content-type":
                 content_type = value if content_type is None else content_type
             elif name == b"idempotency-key":
-                await self.app(scope, receive, send)
-                return
+                retry_key = value if retry_key is None else retry_key
         key = api_key or _bearer_token(bearer)
-        if key is None or content_type is None or not _is_json(content_type):
+        if key is None or content_type is None or not _is_json(content_type) or (
+                retry_key is not None and len(retry_key) not in _KEY_LENGTHS):
             await self.app(scope, receive, send)
             return
         service = self.fastapi.state.service
@@ -111,7 +118,9 @@ class FastRecommendation:
         scope["route"] = self.route
         try:
             answer, replayed = await recommendation_answer(
-                service, request, caller, None, state.get("request_id"))
+                service, request, caller,
+                None if retry_key is None else retry_key.decode("latin-1"),
+                state.get("request_id"))
         except Exception as exc:
             handler = self._handler(exc)
             if handler is None:

@@ -2,7 +2,7 @@
 
 The flow of ``POST /api/capital/recommendation/position`` and ``POST /api/orders/plan``:
 
-1. an idempotency key, when given, is claimed (a retry gets the stored answer);
+1. an idempotency key, when given, is looked up (a retry gets the stored answer);
 2. the account and market come from the broker (completed by what the caller sent);
 3. the desk decides on the desk state the worker holds in memory (no database read);
 4. one :class:`~riskdesk.store.DecisionWrite` reserves the budget of an approved opener,
@@ -11,6 +11,12 @@ The flow of ``POST /api/capital/recommendation/position`` and ``POST /api/orders
    concurrent requests share (group commit);
 5. when another worker saved a new desk state meanwhile (an operator's halt), nothing was
    written: the state is reloaded and the decision made again.
+
+A recommendation claims its idempotency key in that same transaction (``key_at_commit``):
+when a concurrent request with the same key committed first, the write writes nothing and
+the stored answer is replayed. A key whose answer is being computed under the store's claim
+protocol (:meth:`~riskdesk.store.Store.claim_idempotency`) is waited for with that protocol.
+A plan claims its key first (its answer may be stored without any decision to journal).
 """
 
 from __future__ import annotations
@@ -39,9 +45,12 @@ from riskdesk.service._paper import NoAccount
 from riskdesk.service._state import DeskMovedError, DeskSession, SaveNeededError
 from riskdesk.store import DecisionWrite, RecordedDecision, WriteResult
 from riskdesk.store._journal import PLAN_STRATEGY
+from riskdesk.store._writes import KeyInUseError
 
 Clock = Callable[[], datetime]
 Claim = tuple[str, str] | None
+#: ``(key, body hash)`` of an idempotency key claimed by the write itself (``key_at_commit``).
+NewKey = tuple[str, str] | None
 #: Times a decision is made again when another worker saved a new desk state meanwhile.
 DECIDE_TRIES = 5
 
@@ -106,7 +115,10 @@ class Deciding:
 
     def _idempotent(self, key: str | None, digest: str | None,
                     run: Callable[[Claim], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
-        """Run ``run`` once per idempotency key; its write stores the answer with the key."""
+        """Run ``run`` once per idempotency key claimed first (the store's claim protocol).
+
+        Its write stores the answer with the key.
+        """
         if key is None or digest is None:
             return run(None), False
         with self._key_lock(key):
@@ -157,7 +169,33 @@ class Deciding:
         """
         if idempotency_key is not None and digest is None:
             digest = body_hash({"signal": signal, "market": market, "weights": weights})
+        new_key: NewKey = None
+        if idempotency_key is not None and digest is not None:
+            state, stored = self.store.lookup_idempotency(idempotency_key, digest)
+            if state == "done":
+                return self._replayed(stored)
+            if state == "busy":
+                return self._claimed_recommendation(signal, market, idempotency_key, digest,
+                                                    request_id, api_key_id, weights)
+            new_key = (idempotency_key, digest)
+        try:
+            result = self._retrying(
+                lambda: self._recommendation(signal, market, request_id, None, api_key_id,
+                                             weights=weights, new_key=new_key),
+                self.store.record_decisions)
+        except KeyInUseError:  # claimed by a request computing under the claim protocol
+            assert new_key is not None
+            return self._claimed_recommendation(signal, market, *new_key, request_id,
+                                                api_key_id, weights)
+        if result.replayed:
+            return self._replayed(result.answer)
+        return self._answer(result), False
 
+    def _claimed_recommendation(self, signal: Signal, market: MarketInput | None, key: str,
+                                digest: str, request_id: str | None, api_key_id: str | None,
+                                weights: Mapping[str, float] | None
+                                ) -> tuple[dict[str, Any], bool]:
+        """:meth:`recommend` under the claim protocol: for a key another request claimed."""
         def run(claim: Claim) -> dict[str, Any]:
             result = self._retrying(
                 lambda: self._recommendation(signal, market, request_id, claim, api_key_id,
@@ -165,7 +203,12 @@ class Deciding:
                 self.store.record_decisions)
             return self._answer(result)
 
-        return self._idempotent(idempotency_key, digest, run)
+        return self._idempotent(key, digest, run)
+
+    def _replayed(self, answer: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
+        assert answer is not None
+        self.metrics.replays.inc()
+        return dict(answer), True
 
     async def recommend_async(self, signal: Signal, market: MarketInput | None = None, *,
                               idempotency_key: str | None = None, digest: str | None = None,
@@ -175,27 +218,42 @@ class Deciding:
         """:meth:`recommend` for a caller on an event loop (the HTTP service).
 
         With an in-memory broker (the paper account) the decision is made on the loop and
-        only the write waits, without a thread, for its group commit; anything that may block
-        (another broker, loading or saving the desk state, an idempotency key) runs on a
-        worker thread.
+        only the write waits, without a thread, for its group commit, idempotent or not (the
+        key is looked up on the loop on SQLite, a local read; on a thread otherwise); anything
+        that may block (another broker, loading or saving the desk state, waiting for a key
+        another request claimed) runs on a worker thread.
         """
-        if idempotency_key is not None or not self._decides_inline():
+        if not self._decides_inline():
             return await asyncio.to_thread(
                 self.recommend, signal, market, idempotency_key=idempotency_key,
                 digest=digest, request_id=request_id, api_key_id=api_key_id, weights=weights)
+        new_key: NewKey = None
+        if idempotency_key is not None:
+            if digest is None:
+                digest = body_hash({"signal": signal, "market": market, "weights": weights})
+            if self.store.dialect == "sqlite":
+                state, stored = self.store.lookup_idempotency(idempotency_key, digest)
+            else:
+                state, stored = await asyncio.to_thread(
+                    self.store.lookup_idempotency, idempotency_key, digest)
+            if state == "done":
+                return self._replayed(stored)
+            if state == "busy":
+                return await asyncio.to_thread(
+                    self._claimed_recommendation, signal, market, idempotency_key, digest,
+                    request_id, api_key_id, weights)
+            new_key = (idempotency_key, digest)
+        make = functools.partial(self._recommendation, weights=weights, new_key=new_key)
         for _ in range(DECIDE_TRIES):
             try:
                 if self.session.loaded:
-                    write = self._recommendation(signal, market, request_id, None, api_key_id,
-                                                 save=False, weights=weights)
+                    write = make(signal, market, request_id, None, api_key_id, save=False)
                 else:
                     write = await asyncio.to_thread(
-                        functools.partial(self._recommendation, weights=weights),
-                        signal, market, request_id, None, api_key_id)
+                        make, signal, market, request_id, None, api_key_id)
             except SaveNeededError:
-                write = await asyncio.to_thread(
-                    functools.partial(self._recommendation, weights=weights),
-                    signal, market, request_id, None, api_key_id)
+                write = await asyncio.to_thread(make, signal, market, request_id, None,
+                                                api_key_id)
             except DeskMovedError:
                 self.session.invalidate()
                 continue
@@ -204,6 +262,13 @@ class Deciding:
             except StaleStateError:
                 self.session.invalidate()
                 continue
+            except KeyInUseError:  # claimed by a request computing under the claim protocol
+                assert new_key is not None
+                return await asyncio.to_thread(
+                    self._claimed_recommendation, signal, market, *new_key, request_id,
+                    api_key_id, weights)
+            if result.replayed:
+                return self._replayed(result.answer)
             return self._answer(self._counted(result)), False
         raise _desk_kept_moving()
 
@@ -213,9 +278,12 @@ class Deciding:
 
     def _recommendation(self, signal: Signal, given: MarketInput | None,
                         request_id: str | None, claim: Claim, api_key_id: str | None, *,
-                        save: bool = True,
-                        weights: Mapping[str, float] | None = None) -> DecisionWrite:
-        """Decide on the held desk state and build the write (raises DeskMovedError)."""
+                        save: bool = True, weights: Mapping[str, float] | None = None,
+                        new_key: NewKey = None) -> DecisionWrite:
+        """Decide on the held desk state and build the write (raises DeskMovedError).
+
+        The write stores its answer under the claim ``claim`` or claims ``new_key`` itself.
+        """
         now = self.clock()
         signal = self._with_trade_stats(signal)
         account = self.account(now)
@@ -227,8 +295,9 @@ class Deciding:
             decision, signal=signal, account=account, market=market, config=self.config,
             config_name=self.config_name, ttl_seconds=self.reservation_ttl_seconds,
             account_id=self.account_id, request_id=request_id)
+        keyed = claim is not None or new_key is not None
         return DecisionWrite((record,), now, desk_version=version, idempotency=claim,
-                             answer=single_answer if claim is not None else None,
+                             key_at_commit=new_key, answer=single_answer if keyed else None,
                              api_key_id=api_key_id)
 
     def _with_trade_stats(self, signal: Signal) -> Signal:

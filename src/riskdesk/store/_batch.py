@@ -7,17 +7,27 @@ decisions were made on is still the stored one, all in one transaction. Concurre
 one process share that transaction (group commit, :mod:`riskdesk.store._group`): one
 ``BEGIN IMMEDIATE``, one commit and one fsync for the whole group.
 
+A write may also claim its idempotency key in that transaction (``key_at_commit``): the
+batch inserts the keys of its writes first (``INSERT ... ON CONFLICT DO NOTHING``, in key
+order), so that a key stored already makes only the writes that name it lose: they write
+nothing and are answered with the stored answer (or a conflict). On SQLite the batch holds
+the write lock and sees every committed key; on PostgreSQL the insert of a key that a
+concurrent batch inserted waits for that batch to end, then finds its key or none. Two writes
+of one batch with the same key are one decision: the first that can be written wins, the
+others replay its answer.
+
 Inside the transaction each account's holds are read once (after marking the due ones
 expired) and every hold of the group is checked, in arrival order, against those plus the
 ones granted earlier in the same group, so the cross-process invariant of
 :meth:`~riskdesk.store.Store.try_reserve` holds unchanged. A write that cannot be prepared
-(bad input, stale desk state, a lost idempotency claim, a failing callback) fails alone and
-writes nothing; a failure of the transaction itself fails every write of the group. No caller
-is answered before the transaction holding its write committed.
+(bad input, stale desk state, a lost idempotency claim or key, a failing callback) fails or
+replays alone and writes nothing; a failure of the transaction itself fails every write of the
+group. No caller is answered before the transaction holding its write committed.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -28,7 +38,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from riskdesk._ids import new_id
@@ -40,6 +50,7 @@ from riskdesk.store._base import StoreBase
 from riskdesk.store._codec import to_json_object, validated_json_text
 from riskdesk.store._group import GroupCommit
 from riskdesk.store._holds import Hold, held
+from riskdesk.store._idempotency import different_body
 from riskdesk.store._journal import decision_fields, input_columns
 from riskdesk.store._keys import RevokedKeyError
 from riskdesk.store._reservations import (
@@ -52,6 +63,7 @@ from riskdesk.store._reservations import (
 from riskdesk.store._writes import (
     DecisionRecord,
     DecisionWrite,
+    KeyInUseError,
     RecordedDecision,
     WriteResult,
 )
@@ -68,6 +80,14 @@ _ANSWER = (sa.update(_K)
            .where(_K.c.key == sa.bindparam("k_key"), _K.c.owner == sa.bindparam("k_owner"))
            .values(response=sa.bindparam("k_response", type_=_K.c.response.type),
                    completed_at=sa.bindparam("k_at", type_=_K.c.completed_at.type)))
+#: Completes a key the batch inserted (``key_at_commit``) with its winner's body and answer.
+_CLAIMED = (sa.update(_K)
+            .where(_K.c.key == sa.bindparam("k_key"), _K.c.owner == sa.bindparam("k_owner"))
+            .values(body_hash=sa.bindparam("k_hash", type_=_K.c.body_hash.type),
+                    response=sa.bindparam("k_response", type_=_K.c.response.type),
+                    completed_at=sa.bindparam("k_at", type_=_K.c.completed_at.type)))
+#: A key's stored body hash and answer (``None`` while its claim is in progress).
+_Stored = tuple[str, dict[str, Any] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +105,7 @@ class _Rows:
     events: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
+    claims: list[dict[str, Any]] = field(default_factory=list)
     holds: list[tuple[str, Hold]] = field(default_factory=list)
 
     def extend(self, other: _Rows) -> None:
@@ -92,6 +113,7 @@ class _Rows:
         self.events += other.events
         self.decisions += other.decisions
         self.answers += other.answers
+        self.claims += other.claims
         self.holds += other.holds
 
 
@@ -172,6 +194,9 @@ class BatchOps(StoreBase):
         self._decision_group: GroupCommit[_Job, WriteResult] = \
             GroupCommit(self._write_decisions)
         self._insert_decisions = _insert_decisions(engine.dialect.name)
+        insert = sqlite.insert(_K) if self._sqlite else postgresql.insert(_K)
+        self._insert_keys_stmt = insert.on_conflict_do_nothing(index_elements=["key"]) \
+            .returning(_K.c.key)
 
     @property
     def group_commit_stats(self) -> tuple[int, int]:
@@ -190,14 +215,19 @@ class BatchOps(StoreBase):
         -------
         WriteResult
             Each decision as journaled with its id and hold, and the answer (JSON form, as
-            stored), once the transaction committed (durable on disk).
+            stored), once the transaction committed (durable on disk). When
+            ``write.key_at_commit`` was stored already: no decision, the stored answer and
+            ``replayed``.
 
         Raises
         ------
         StaleStateError
             When the stored desk state is no longer ``write.desk_version``.
         ConflictError
-            When the idempotency claim was taken over by another request.
+            When the idempotency claim was taken over by another request, or
+            ``write.key_at_commit`` is stored with another body hash.
+        KeyInUseError
+            When ``write.key_at_commit`` is claimed by a request still computing its answer.
         RevokedKeyError
             When ``write.api_key_id`` was revoked before the commit.
         InvalidInputError
@@ -239,15 +269,31 @@ class BatchOps(StoreBase):
             version, ids = self._head(conn, writes, sum(len(w.records) for w in writes))
             books = self._hold_books(conn, writes)
             owners = self._claim_owners(conn, writes)
+            token = new_id()
+            fresh, stored = self._insert_keys(conn, writes, token, recorded_at)
             keys = self._active_keys(conn, writes)
+            # Keys this batch inserted and wrote a decision for: (body hash, answer).
+            taken: dict[str, _Stored] = {}
             for job in jobs:
+                w = job.write
                 try:
-                    if job.write.api_key_id is not None and job.write.api_key_id not in keys:
-                        raise RevokedKeyError(f"API key {job.write.api_key_id} was revoked")
+                    if w.key_at_commit is not None:
+                        key, digest = w.key_at_commit
+                        if key not in fresh or key in taken:
+                            out.append(_replay(key, digest, taken.get(key) or stored.get(key)))
+                            continue
+                    if w.api_key_id is not None and w.api_key_id not in keys:
+                        raise RevokedKeyError(f"API key {w.api_key_id} was revoked")
                     result, mine = _prepare(job, version, books, owners, ids, recorded_at)
                 except Exception as exc:  # noqa: BLE001 - the failure is this caller's answer
                     out.append(exc)
                     continue
+                if w.key_at_commit is not None:
+                    key, digest = w.key_at_commit
+                    assert result.answer is not None
+                    taken[key] = (digest, result.answer)
+                    mine.claims.append({"k_key": key, "k_owner": token, "k_hash": digest,
+                                        "k_response": result.answer, "k_at": recorded_at})
                 for account_id, hold in mine.holds:
                     books[account_id].varying.append(hold)
                 rows.extend(mine)
@@ -260,6 +306,11 @@ class BatchOps(StoreBase):
                 conn.execute(self._insert_decisions, rows.decisions)
             if rows.answers:
                 conn.execute(_ANSWER, rows.answers)
+            if rows.claims:
+                conn.execute(_CLAIMED, rows.claims)
+            unused = sorted(fresh.difference(taken))
+            if unused:  # every write naming these keys failed: the keys stay free
+                conn.execute(sa.delete(_K).where(_K.c.key.in_(unused), _K.c.owner == token))
         return out
 
     def _head(self, conn: Connection, writes: Sequence[DecisionWrite],
@@ -305,6 +356,33 @@ class BatchOps(StoreBase):
         return {k for k in wanted
                 if (row := conn.execute(_ACTIVE_KEY, {"b_key": k}).first()) is not None
                 and row[0] is None}
+
+    def _insert_keys(self, conn: Connection, writes: Sequence[DecisionWrite], token: str,
+                     at: datetime) -> tuple[set[str], dict[str, _Stored]]:
+        """Insert the writes' ``key_at_commit`` keys, unanswered, under the owner ``token``.
+
+        Returns the keys inserted (this batch's) and, for the others, what is stored under
+        them. Keys are inserted in key order, so that two PostgreSQL batches waiting for each
+        other's keys cannot deadlock; a key inserted by a concurrent batch makes the insert
+        wait for that batch's end, and then it is found (or inserted, if that batch rolled
+        back).
+        """
+        hashes: dict[str, str] = {}
+        for w in writes:
+            if w.key_at_commit is not None:
+                hashes.setdefault(*w.key_at_commit)
+        if not hashes:
+            return set(), {}
+        rows = [{"key": k, "body_hash": hashes[k], "owner": token, "created_at": at}
+                for k in sorted(hashes)]
+        # One statement (SQLAlchemy's "insertmanyvalues"), its rows in the order given.
+        fresh = {str(k) for k in conn.execute(self._insert_keys_stmt, rows).scalars()}
+        lost = sorted(hashes.keys() - fresh)
+        if not lost:
+            return fresh, {}
+        found = conn.execute(sa.select(_K.c.key, _K.c.body_hash, _K.c.response)
+                             .where(_K.c.key.in_(lost))).all()
+        return fresh, {str(k): (str(h), None if r is None else dict(r)) for k, h, r in found}
 
     def _claim_owners(self, conn: Connection, writes: Sequence[DecisionWrite]
                       ) -> dict[str, str]:
@@ -362,6 +440,23 @@ def _prepare(job: _Job, version: int | None, books: dict[str, _Book],
             mine.answers.append({"k_key": w.idempotency[0], "k_owner": w.idempotency[1],
                                  "k_response": answer, "k_at": recorded_at})
     return WriteResult(tuple(recorded), answer), mine
+
+
+def _replay(key: str, digest: str, stored: _Stored | None) -> WriteResult:
+    """The result of a write whose ``key_at_commit`` is stored already (raises to refuse)."""
+    if stored is None:  # deleted since the insert found it: a claim given up meanwhile
+        raise _in_use(key)
+    body, answer = stored
+    if body != digest:
+        raise different_body(key)
+    if answer is None:
+        raise _in_use(key)
+    return WriteResult((), copy.deepcopy(answer), replayed=True)
+
+
+def _in_use(key: str) -> KeyInUseError:
+    return KeyInUseError(f"idempotency key {key!r} is still being processed by another "
+                         "request; retry later")
 
 
 def _hold(rec: DecisionRecord, now: datetime, books: dict[str, _Book], mine: _Rows

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from riskdesk._ids import new_id
 from riskdesk.errors import ConflictError, InvalidInputError
@@ -18,6 +22,11 @@ from riskdesk.store._codec import to_json_object
 
 _K = t.idempotency_keys
 _Claim = tuple[Literal["done", "mine", "busy"], dict[str, Any] | None]
+#: What :meth:`IdempotencyOps.lookup_idempotency` finds under a key.
+Lookup = tuple[Literal["done", "busy", "new"], dict[str, Any] | None]
+_LOOKUP = sa.select(_K.c.body_hash, _K.c.response).where(_K.c.key == sa.bindparam("key"))
+#: The same read on SQLite, run as one statement in SQLite's autocommit mode.
+_SQLITE_LOOKUP = "SELECT body_hash, response FROM idempotency_keys WHERE key = ?"
 
 
 class IdempotencyOps(StoreBase):
@@ -117,6 +126,69 @@ class IdempotencyOps(StoreBase):
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
 
+    def lookup_idempotency(self, key: str, body_hash: str) -> Lookup:
+        """What is stored under ``key``, read without taking the write lock.
+
+        The first step of a request whose write claims the key at commit (see
+        ``key_at_commit`` of :class:`~riskdesk.store.DecisionWrite`).
+
+        Parameters
+        ----------
+        key, body_hash
+            As for :meth:`idempotent`.
+
+        Returns
+        -------
+        tuple of (str, dict or None)
+            ``("done", answer)``: the stored answer, to replay; ``("busy", None)``: a claim of
+            :meth:`claim_idempotency` whose answer is not stored yet (wait for it with that
+            method); ``("new", None)``: nothing is stored under the key.
+
+        Raises
+        ------
+        ConflictError
+            If the key was used with another ``body_hash``.
+        InvalidInputError
+            For an empty or too long key or hash.
+        """
+        check_text(key, "key")
+        check_text(body_hash, "body_hash", 128)
+        if self._sqlite:
+            row = self._sqlite_lookup(key)
+        else:
+            with self._read() as conn:
+                found = conn.execute(_LOOKUP, {"key": key}).first()
+            row = None if found is None else (found[0], found[1])
+        if row is None:
+            return "new", None
+        stored_hash, response = row
+        if stored_hash != body_hash:
+            raise different_body(key)
+        if response is None:
+            return "busy", None
+        return "done", dict(response)
+
+    def _sqlite_lookup(self, key: str) -> tuple[str, dict[str, Any] | None] | None:
+        """The key's row, read without the BEGIN and COMMIT a transaction would add.
+
+        It runs on the service's event loop before every idempotent decision, so it is one
+        statement on the pooled connection (which SQLite runs in a read transaction of its
+        own); errors are those of :meth:`_read`.
+        """
+        guard: AbstractContextManager[Any] = self._read_lock or nullcontext()
+        with guard, self._engine.connect() as conn:
+            try:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                row = raw.execute(_SQLITE_LOOKUP, (key,)).fetchone()
+            except sqlite3.Error as exc:
+                wrapped = DBAPIError.instance(_SQLITE_LOOKUP, (key,), exc, sqlite3.Error)
+                self._raise_if_unavailable(wrapped)
+                raise wrapped from exc
+        if row is None:
+            return None
+        return str(row[0]), None if row[1] is None else json.loads(row[1])
+
     def complete_idempotency(self, key: str, owner: str,
                              answer: dict[str, Any]) -> dict[str, Any]:
         """Store ``answer`` under a claim made by :meth:`claim_idempotency`.
@@ -161,8 +233,7 @@ class IdempotencyOps(StoreBase):
                 if row is None:
                     raise InvalidInputError("key", key, "a key not being deleted concurrently")
             if row.body_hash != body_hash:
-                raise ConflictError(f"idempotency key {key!r} was already used with a "
-                                    "different request body")
+                raise different_body(key)
             if row.response is not None:
                 return "done", dict(row.response)
             if now - row.created_at > self.IDEMPOTENCY_STALE_AFTER:
@@ -170,6 +241,12 @@ class IdempotencyOps(StoreBase):
                              .values(owner=owner, created_at=now))
                 return "mine", None
             return "busy", None
+
+
+def different_body(key: str) -> ConflictError:
+    """The conflict of a key sent again with another request body."""
+    return ConflictError(f"idempotency key {key!r} was already used with a different "
+                         "request body")
 
 
 def _select(conn: Connection, key: str) -> Any:

@@ -2,7 +2,7 @@
 
 A :class:`DecisionWrite` is one caller's unit: decisions journaled together, each with the
 budget hold it asks for (:class:`HoldRequest`) and what to journal when the hold is refused,
-the desk-state version they were made on, the idempotency claim and the answer to store.
+the desk-state version they were made on, the idempotency key and the answer to store.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from riskdesk.domain import AccountState, Decision, MarketSnapshot, Signal
-from riskdesk.errors import InvalidInputError
+from riskdesk.errors import ConflictError, InvalidInputError
 from riskdesk.store._base import check_money, check_text, check_time
 from riskdesk.store._reservations import (
     MAX_TTL_SECONDS,
@@ -137,6 +137,16 @@ class DecisionWrite:
         ``(key, owner)`` of a claim from
         :meth:`~riskdesk.store.Store.claim_idempotency`; the answer is stored under it in the
         same transaction. Needs ``answer``.
+    key_at_commit
+        ``(key, body_hash)`` of an idempotency key not claimed beforehand: the key is
+        claimed, with the answer, in the write's own transaction. When the key is stored by
+        then (committed by another request, or taken by an earlier write of the same
+        transaction), nothing of this write is written and its result is the stored answer,
+        ``replayed``; with another ``body_hash`` it fails with
+        :class:`~riskdesk.errors.ConflictError`, and while a claim of
+        :meth:`~riskdesk.store.Store.claim_idempotency` is in progress under the key with
+        :class:`KeyInUseError` (wait for it with that method). Needs ``answer``; not with
+        ``idempotency``.
     answer
         Builds the answer from the recorded decisions (inside the transaction: pure, quick).
     api_key_id
@@ -148,6 +158,7 @@ class DecisionWrite:
     now: datetime
     desk_version: int | None = None
     idempotency: tuple[str, str] | None = None
+    key_at_commit: tuple[str, str] | None = None
     answer: Answer | None = None
     api_key_id: str | None = None
 
@@ -164,16 +175,37 @@ class DecisionWrite:
             key, owner = self.idempotency
             check_text(key, "idempotency.key")
             check_text(owner, "idempotency.owner", 32)
-            if self.answer is None:
-                raise InvalidInputError("answer", None, "a function building the answer to "
-                                        "store under the idempotency key")
+        if self.key_at_commit is not None:
+            if self.idempotency is not None:
+                raise InvalidInputError("key_at_commit", self.key_at_commit,
+                                        "None when a claim (idempotency) is given")
+            key, digest = self.key_at_commit
+            check_text(key, "key_at_commit.key")
+            check_text(digest, "key_at_commit.body_hash", 128)
+        if (self.idempotency is not None or self.key_at_commit is not None) \
+                and self.answer is None:
+            raise InvalidInputError("answer", None, "a function building the answer to "
+                                    "store under the idempotency key")
         if self.api_key_id is not None:
             check_text(self.api_key_id, "api_key_id", 32)
 
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What :meth:`BatchOps.record_decisions` committed."""
+    """What :meth:`BatchOps.record_decisions` committed.
+
+    ``replayed``: the write's ``key_at_commit`` was stored already; nothing of the write was
+    written (``decisions`` is empty) and ``answer`` is the one stored under the key.
+    """
 
     decisions: tuple[RecordedDecision, ...]
     answer: dict[str, Any] | None = None
+    replayed: bool = False
+
+
+class KeyInUseError(ConflictError):
+    """A write's ``key_at_commit`` is claimed by a request still computing its answer.
+
+    Nothing of the write was written; wait for that answer with
+    :meth:`~riskdesk.store.Store.claim_idempotency`.
+    """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,20 @@ CASES: list[tuple[str, str | None, dict[str, str], str]] = [
     ("two content types", "trade", {"Content-Type": "text/plain",
                                     "content-type": "application/json"}, json.dumps(REC)),
     ("idempotent", "trade", {"Idempotency-Key": "k-1"}, json.dumps(REC)),
+    ("idempotent replay", "trade", {"Idempotency-Key": "k-1"}, json.dumps(REC)),
+    ("idempotent, other body", "trade", {"Idempotency-Key": "k-1"},
+     json.dumps({**REC, "side": "SHORT"})),
+    ("idempotent, other key", "trade", {"Idempotency-Key": "k-2"},
+     json.dumps({**REC, "side": "SHORT"})),
+    ("idempotent, other key replayed", "trade", {"Idempotency-Key": "k-2"},
+     json.dumps({**REC, "side": "SHORT"})),
+    ("idempotent, refused body", "trade", {"Idempotency-Key": "k-3"}, '{"symbol": "DOGE"}'),
+    ("idempotent, refused body again", "trade", {"Idempotency-Key": "k-3"},
+     '{"symbol": "NOPRICE"}'),
+    ("idempotent, longest key", "trade", {"Idempotency-Key": "k" * 150}, json.dumps(REC)),
+    ("idempotent, empty key", "trade", {"Idempotency-Key": ""}, json.dumps(REC)),
+    ("idempotent, key too long", "trade", {"Idempotency-Key": "k" * 201}, json.dumps(REC)),
+    ("idempotent, read key", "read", {"Idempotency-Key": "k-4"}, json.dumps(REC)),
     ("side given twice", "trade", {}, '{"symbol": "AAPL", "side": "LONG", "side": "SHORT"}'),
     ("bid given twice", "trade", {},
      '{"symbol": "AAPL", "market": {"bid": "430.46", "ask": "430.48", "bid": "430.40"}}'),
@@ -166,21 +181,55 @@ def test_the_common_request_never_reaches_the_route(fast: Side) -> None:
         assert r.status_code == 200, r.text
     assert _send(fast, "bearer:trade", {}, json.dumps(REC)).status_code == 200
     assert fast.downstream == []
+    # Idempotent calls too: the first, its replay, and the key reused with another body.
+    first = _send(fast, "trade", {"Idempotency-Key": "x"}, json.dumps(REC))
+    assert first.status_code == 200, first.text
+    assert "idempotent-replayed" not in first.headers
+    again = _send(fast, "trade", {"Idempotency-Key": "x"}, json.dumps(REC))
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert again.headers["idempotent-replayed"] == "true"
+    other = _send(fast, "trade", {"Idempotency-Key": "x"}, json.dumps({**REC, "side": "SHORT"}))
+    assert other.status_code == 409
+    assert "'x'" in other.json()["detail"]
+    assert fast.downstream == []
     # Errors raised while deciding are answered by the app's handlers, in the lane.
     r = _send(fast, "trade", {}, '{"symbol": "NOPRICE"}')
     assert r.status_code == 409
     assert "no price" in r.json()["detail"]
     assert fast.downstream == []
     # Everything else is handed over.
-    for extra, raw in (({"Idempotency-Key": "x"}, json.dumps(REC)),
+    for extra, raw in (({"Idempotency-Key": ""}, json.dumps(REC)),
+                       ({"Idempotency-Key": "k" * 201}, json.dumps(REC)),
                        ({"Content-Type": "text/plain"}, json.dumps(REC)),
                        ({}, '{"symbol": "AAPL", "leverage": 3}'),
                        ({}, "{")):
         _send(fast, "trade", extra, raw)
     assert _send(fast, "read", {}, json.dumps(REC)).status_code == 403
-    assert len(fast.downstream) == 5
+    assert len(fast.downstream) == 6
     assert fast.client.get("/healthz").status_code == 200
     assert fast.downstream[-1] == "GET /healthz"
+
+
+@pytest.mark.timeout(60)
+def test_concurrent_retries_in_the_lane_make_one_decision_per_key(fast: Side) -> None:
+    assert _send(fast, "trade", {}, json.dumps(REC)).status_code == 200  # the key is cached
+    written = len(fast.service.store.journal(limit=1000))
+    keys = [f"burst-{i}" for i in range(4)]
+
+    def post(i: int) -> tuple[str, int, Any, str | None]:
+        key = keys[i % len(keys)]
+        r = _send(fast, "trade", {"Idempotency-Key": key}, json.dumps(REC))
+        return key, r.status_code, r.json(), r.headers.get("idempotent-replayed")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(post, range(8 * len(keys))))
+    assert {status for _, status, _, _ in results} == {200}
+    for key in keys:
+        answers = [(body, replayed) for k, _, body, replayed in results if k == key]
+        assert len({json.dumps(body, sort_keys=True) for body, _ in answers}) == 1
+        assert sorted(str(replayed) for _, replayed in answers) == ["None"] + ["true"] * 7
+    assert len(fast.service.store.journal(limit=1000)) == written + len(keys)
+    assert fast.downstream == []
 
 
 def test_a_key_given_twice_or_a_boolean_in_other_words_goes_to_the_route(fast: Side) -> None:

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from api_support import PRICES, Api
+from lane_support import fast_lane_handovers
 
 URL = "/api/capital/recommendation/position"
 # The paper broker quotes a last price but no book: the bot sends the quote it trades on.
@@ -82,18 +83,22 @@ def test_idempotency_keys_are_per_api_key(api: Api) -> None:
 
 
 def test_concurrent_retries_make_exactly_one_decision(api: Api) -> None:
+    assert api.client.post(URL, json=REC, headers=api.headers()).status_code == 200  # cached
+    handed_over = fast_lane_handovers(api.client.app)
     h = api.headers(**{"Idempotency-Key": "burst"})
 
-    def post(_: int) -> tuple[int, int]:
+    def post(_: int) -> tuple[int, int, str | None]:
         r = api.client.post(URL, json=REC, headers=h)
-        return r.status_code, r.json()["decision_id"]
+        return r.status_code, r.json()["decision_id"], r.headers.get("idempotent-replayed")
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(post, range(16)))
-    assert {status for status, _ in results} == {200}
-    assert len({decision for _, decision in results}) == 1
-    assert api.journal_count() == 1
-    assert len(api.service.store.reservations()) == 1
+    assert {status for status, _, _ in results} == {200}
+    assert len({decision for _, decision, _ in results}) == 1
+    assert sorted(str(replayed) for _, _, replayed in results) == ["None"] + ["true"] * 15
+    assert api.journal_count() == 2
+    assert len(api.service.store.reservations()) == 2
+    assert handed_over == []  # every retry was served by the fast lane
 
 
 # A bad input, sent as raw JSON text so that NaN and Infinity reach the server as such.
