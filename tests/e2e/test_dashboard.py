@@ -30,6 +30,7 @@ def test_dashboard_shows_capital_and_a_posted_decision(live_service: Live,
                            "market": {"bid": "430.46", "ask": "430.48"}}, timeout=10)
     assert rec.status_code == 200, rec.text
     decision = rec.json()
+    assert decision["reservation_id"], decision
     state = httpx.get(f"{live.base_url}/api/capital/state",
                       headers={"X-API-Key": live.read_key}, timeout=10).json()
 
@@ -56,6 +57,21 @@ def test_dashboard_shows_capital_and_a_posted_decision(live_service: Live,
             expect(page.get_by_test_id("margin-zone")).to_have_text("GREEN")
             expect(page.get_by_test_id("dd-state")).to_have_text("NORMAL")
             expect(page.get_by_test_id("trading-state")).to_have_text("ACTIVE")
+            # The approved order's reservation is shown as budget held by pending orders,
+            # in the capital panel and beside the open positions of its symbol.
+            assert state["reserved"]["count"] == 1
+            assert Decimal(state["reserved"]["notional"]) == \
+                Decimal(decision["position_size_usd"])
+            reserved = page.get_by_test_id("cap-reserved")
+            expect(reserved).to_contain_text("1 order")
+            assert _money(reserved.inner_text()) == \
+                Decimal(decision["position_size_usd"]).quantize(Decimal("0.01"))
+            exposure = page.get_by_test_id("exposure-symbol")
+            held = exposure.locator('tr[data-kind="reserved"][data-key="AAPL"]')
+            expect(held).to_contain_text("reserved")
+            assert _money(held.locator("td").nth(1).inner_text()) == \
+                Decimal(decision["position_size_usd"]).quantize(Decimal("0.01"))
+            expect(exposure).not_to_contain_text("no open exposure")
             # Clicking the row expands its trail with the reason codes.
             row.click()
             trail = page.locator(f'tr[data-trail-for="{decision["decision_id"]}"]')

@@ -258,3 +258,29 @@ def test_nan_and_negative_write_nothing_on_either_database(store: Store) -> None
         with pytest.raises(InvalidInputError, match="notional"):
             store.reserve("a", "X", notional, D(1), ttl_seconds=60, now=T0, limits=BUDGET)
     assert _rows(store) == (0, 0)
+
+
+def test_held_budget_sums_the_holds_that_count(store: Store) -> None:
+    a = store.reserve("a", "BTCUSDT", D(3000), D(600), ttl_seconds=60, now=T0, limits=BUDGET)
+    b = store.reserve("a", "ETHUSDT", D(1000), D(250), ttl_seconds=30, now=T0, limits=BUDGET)
+    c = store.reserve("a", "BTCUSDT", D(500), D(100), ttl_seconds=60, now=T0, limits=BUDGET)
+    store.reserve("b", "BTCUSDT", D(9000), D(100), ttl_seconds=60, now=T0, limits=BUDGET)
+    assert a is not None
+    assert b is not None
+    assert c is not None
+    now = T0 + timedelta(seconds=10)
+    held = store.held_budget("a", now=now, as_of=now)
+    assert (held.count, held.notional, held.margin) == (3, D(4500), D(950))
+    assert [(s.symbol, s.count, s.notional, s.margin) for s in held.by_symbol] == [
+        ("BTCUSDT", 2, D(3500), D(700)), ("ETHUSDT", 1, D(1000), D(250))]
+    # Confirmed: counted until the account state shows the fill, as try_reserve counts it.
+    store.confirm(c.reservation_id, now=now)
+    assert store.held_budget("a", now=now, as_of=T0).notional == D(4500)
+    assert store.held_budget("a", now=now, as_of=now).notional == D(4000)
+    assert store.held_budget("a", now=now, as_of=None).notional == D(4500)
+    # Released ones give the budget back; expired ones stop counting at their expiry.
+    store.release(a.reservation_id, now=now)
+    late = T0 + timedelta(seconds=30)
+    held = store.held_budget("a", now=late, as_of=late)
+    assert (held.count, held.notional, held.margin, held.by_symbol) == (0, D(0), D(0), ())
+    assert store.held_budget("nobody", now=late, as_of=None).count == 0

@@ -35,8 +35,31 @@ class ErrorOut(_Out):
     detail: str | list[FieldErrorOut]
 
 
+class ReservedSymbolOut(_Out):
+    """Budget held by one symbol's pending orders."""
+
+    symbol: str
+    count: int = Field(description="Reservations of the symbol holding budget.")
+    notional: str
+
+
+class ReservedOut(_Out):
+    """Budget held by pending orders: approved openers not yet filled, released or expired.
+
+    Part of the account's open risk: a new opener must fit beside it. Counts the reservations
+    a decision on the same account state would find held: active ones not expired, and
+    confirmed ones whose fill the account state does not show yet.
+    """
+
+    count: int = Field(description="Reservations holding budget.")
+    notional: str = Field(description="Notional they hold.")
+    margin: str = Field(description="Margin they hold.")
+    by_symbol: list[ReservedSymbolOut] = Field(description="Per symbol, largest notional "
+                                                           "first.")
+
+
 class CapitalStateOut(_OpenOut):
-    """``GET /api/capital/state`` (seed 001's capital state)."""
+    """``GET /api/capital/state`` (seed 001's capital state, with the reserved budget)."""
 
     total_wallet_balance: str
     equity: str
@@ -50,6 +73,7 @@ class CapitalStateOut(_OpenOut):
     drawdown_pct: float
     open_positions: int
     as_of: str | None
+    reserved: ReservedOut
 
 
 class CapitalPointOut(_OpenOut):

@@ -28,7 +28,7 @@ from riskdesk.service._metrics import Metrics
 from riskdesk.service._paper import open_paper_broker
 from riskdesk.service._settings import Settings
 from riskdesk.service._state import DeskSession
-from riskdesk.service._views import exposure_view
+from riskdesk.service._views import exposure_view, reserved_view
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("riskdesk.service")
@@ -168,8 +168,20 @@ class Service(Deciding, Exiting):
 
     # ------------------------------------------------------------------ views
     def capital_state(self) -> dict[str, Any]:
-        """Seed 001's capital state of the broker's account now."""
-        return ports.capital_view(self.config, self.account())
+        """Seed 001's capital state of the broker's account now, with the reserved budget."""
+        now = self.clock()
+        return self._capital_view(self.account(now), now)
+
+    def _capital_view(self, account: AccountState, now: datetime) -> dict[str, Any]:
+        """Seed 001's capital state plus ``reserved``: what pending orders hold.
+
+        The holds counted are the ones a decision on ``account`` would find held: active
+        reservations not expired at ``now``, and confirmed ones not yet in the account state.
+        """
+        view = ports.capital_view(self.config, account)
+        view["reserved"] = reserved_view(
+            self.store.held_budget(self.account_id, now=now, as_of=account.as_of))
+        return view
 
     def record_capital(self) -> None:
         """Snapshot the account into the capital history (the equity curve)."""
@@ -272,7 +284,7 @@ class Service(Deciding, Exiting):
         return {
             "config_name": self.config_name,
             "trading_state": trading[0].value,
-            "capital_state": ports.capital_view(self.config, account),
+            "capital_state": self._capital_view(account, now),
             "margin_status": margin,
             "scaling_strategy": scaling,
             "drawdown_status": drawdown,

@@ -12,6 +12,7 @@ from typing import Any
 
 from riskdesk.domain import AccountState, Decision
 from riskdesk.limits import CapitalState
+from riskdesk.store import HeldBudget
 
 
 def pct(fraction: float) -> float:
@@ -50,6 +51,27 @@ def capital_state_view(account: AccountState, state: CapitalState) -> dict[str, 
         "open_positions": len(account.positions),
         "as_of": None if account.as_of is None else account.as_of.isoformat(),
     }
+
+
+def reserved_view(budget: HeldBudget) -> dict[str, Any]:
+    """Budget held by pending orders (active reservations), as :func:`capital_state_view` adds it.
+
+    Parameters
+    ----------
+    budget
+        The account's holds that count against its budget
+        (:meth:`riskdesk.store.Store.held_budget`).
+
+    Returns
+    -------
+    dict
+        ``count``, ``notional``, ``margin`` and ``by_symbol`` rows (symbol, count, notional),
+        largest first; money as decimal strings.
+    """
+    return {"count": budget.count, "notional": str(budget.notional),
+            "margin": str(budget.margin),
+            "by_symbol": [{"symbol": s.symbol, "count": s.count, "notional": str(s.notional)}
+                          for s in budget.by_symbol]}
 
 
 def exposure_view(account: AccountState, tier_of: Callable[[str], str],

@@ -13,10 +13,12 @@ from riskdesk.store._capital import CapitalHealth, capital_health
 from riskdesk.store._engine import DEFAULT_SQLITE_PATH, ENV_VAR, make_engine, resolve_url
 from riskdesk.store._keys import SCOPES, ApiKey, RevokedKeyError
 from riskdesk.store._reservations import (
+    HeldBudget,
     Reservation,
     ReservationLimits,
     ReservationOutcome,
     ReservationStatus,
+    SymbolHeld,
 )
 from riskdesk.store._stats import TradeStats, shrunk_stats
 from riskdesk.store._store import Store, alembic_config
@@ -36,6 +38,7 @@ __all__ = [
     "CapitalHealth",
     "DecisionRecord",
     "DecisionWrite",
+    "HeldBudget",
     "HoldRequest",
     "RecordedDecision",
     "Reservation",
@@ -44,6 +47,7 @@ __all__ = [
     "ReservationStatus",
     "RevokedKeyError",
     "Store",
+    "SymbolHeld",
     "TradeStats",
     "WriteResult",
     "alembic_config",

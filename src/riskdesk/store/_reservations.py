@@ -33,7 +33,7 @@ from riskdesk.store._base import (
     check_text,
     check_time,
 )
-from riskdesk.store._holds import expire_due, held
+from riskdesk.store._holds import CONFIRMED, Hold, expire_due, held
 
 _R = t.reservations
 _E = t.reservation_events
@@ -121,6 +121,29 @@ class Reservation:
     expires_at: datetime
     confirmed_at: datetime | None = None
     settled_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolHeld:
+    """What an account's counting holds tie up in one symbol."""
+
+    symbol: str
+    count: int
+    notional: Decimal
+    margin: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBudget:
+    """The sum of an account's holds that count against its budget (see :meth:`held_budget`).
+
+    ``by_symbol`` is ordered by notional, largest first, then by symbol.
+    """
+
+    count: int
+    notional: Decimal
+    margin: Decimal
+    by_symbol: tuple[SymbolHeld, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +340,41 @@ class ReservationOps(StoreBase):
             stmt = stmt.where(_R.c.status == ReservationStatus(status).value)
         with self._read() as conn:
             return [_reservation(r) for r in conn.execute(stmt)]
+
+    def held_budget(self, account_id: str, *, now: datetime,
+                    as_of: datetime | None) -> HeldBudget:
+        """What the account's reservations hold against its budget at ``now``, summed.
+
+        The holds that count are those :meth:`try_reserve` counts for limits read ``as_of``:
+        active reservations not expired at ``now``, and confirmed ones not yet in the account
+        state (confirmed after ``as_of``; every confirmed one until released when ``as_of``
+        is ``None``). One read; nothing is written (reservations past their expiry are left
+        for the next write to mark).
+        """
+        account_id = check_text(account_id, "account_id")
+        check_time(now, "now")
+        if as_of is not None:
+            check_time(as_of, "as_of")
+        stmt = sa.select(_R.c.symbol, _R.c.notional, _R.c.margin, _R.c.tier, _R.c.status,
+                         _R.c.expires_at, _R.c.confirmed_at).where(
+            _R.c.account_id == account_id,
+            _R.c.status.in_((ReservationStatus.ACTIVE.value, CONFIRMED)))
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        symbols: dict[str, list[Hold]] = {}
+        for symbol, n, m, tier, status, expires, confirmed in rows:
+            hold = Hold(n, m, tier, status == ReservationStatus.ACTIVE.value, expires,
+                        confirmed)
+            if hold.counts(now, as_of):
+                symbols.setdefault(symbol, []).append(hold)
+        by_symbol = []
+        for symbol, holds in symbols.items():
+            n, m, _ = held(holds, now, as_of, None)
+            by_symbol.append(SymbolHeld(symbol, len(holds), n, m))
+        by_symbol.sort(key=lambda s: (-s.notional, s.symbol))
+        return HeldBudget(sum(s.count for s in by_symbol),
+                          sum((s.notional for s in by_symbol), _ZERO),
+                          sum((s.margin for s in by_symbol), _ZERO), tuple(by_symbol))
 
     def reservation_events(self, account_id: str, *, after_id: int = 0,
                            limit: int = 100_000) -> list[dict[str, Any]]:

@@ -66,6 +66,9 @@ function renderCapital(c) {
   setText("cap-margin", fmtMoney(c.margin_used) + " (" + fmtPct(c.margin_used_pct) + ")");
   setText("cap-upnl", fmtMoney(c.unrealized_pnl), Number(c.unrealized_pnl) < 0 ? "bad" : "ok");
   setText("cap-bp", fmtMoney(c.buying_power));
+  const r = c.reserved || { count: 0, notional: "0" };
+  setText("cap-reserved", fmtMoney(r.notional) + " (" + r.count + (r.count === 1 ? " order)" : " orders)"),
+    r.count ? "held" : "muted");
 }
 
 function renderMargin(m) {
@@ -100,13 +103,26 @@ function renderBars(tbodyId, rows, label) {
   for (const r of rows) {
     const fill = el("div", { class: "fill" });
     fill.style.width = (100 * Math.abs(Number(r.pct_of_equity)) / max).toFixed(1) + "%";
-    body.appendChild(el("tr", { "data-key": r[label] }, [
+    const attrs = { "data-key": r[label] };
+    if (r.reserved) { attrs["data-kind"] = "reserved"; attrs.class = "reserved"; }
+    body.appendChild(el("tr", attrs, [
       el("td", { text: r[label] + (r.side ? " " + r.side : "") }),
       el("td", { class: "num", text: fmtMoney(r.notional) }),
       el("td", { class: "num", text: fmtPct(r.pct_of_equity) }),
       el("td", { class: "bar" }, [fill]),
     ]));
   }
+}
+
+// Open positions, then the budget that pending orders (reservations) hold, one row per symbol.
+function symbolRows(positions, c) {
+  const equity = Number(c.equity);
+  const reserved = ((c.reserved || {}).by_symbol || []).map((r) => ({
+    symbol: r.symbol, notional: r.notional, reserved: true,
+    side: "reserved" + (r.count > 1 ? " ×" + r.count : ""),
+    pct_of_equity: equity > 0 ? 100 * Number(r.notional) / equity : 0,
+  }));
+  return positions.concat(reserved);
 }
 
 function renderEquity(points) {
@@ -186,7 +202,7 @@ async function refresh() {
     renderCapital(a.capital_state);
     renderMargin(a.margin_status);
     renderDrawdown(a.drawdown_status);
-    renderBars("exposure-symbol", a.exposure.by_symbol, "symbol");
+    renderBars("exposure-symbol", symbolRows(a.exposure.by_symbol, a.capital_state), "symbol");
     renderBars("exposure-tier", a.exposure.by_tier, "tier");
     renderEquity(a.capital_history);
     renderDecisions(j.entries);
