@@ -76,3 +76,26 @@ def test_unreachable_database_exits_3() -> None:
     r = runner.invoke(app, ["state", "--db",
                             "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"])
     assert r.exit_code == 3, r.output
+
+
+def test_state_shows_the_budget_pending_orders_hold(tmp_path: Path) -> None:
+    db = cli_db(tmp_path, name="booked.db")  # quotes from the paper book: openers approved
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("targets:\n  - {symbol: AAPL, target_weight: 0.02}\n"
+                    "  - {symbol: MSFT, target_weight: 0.01}\n")
+    decided = json.loads(runner.invoke(app, ["plan", str(plan), "--db", db, "--json"]).output)
+    approved = {d["symbol"]: Decimal(d["position_size_usd"]) for d in decided["decisions"]
+                if d["reservation_id"] is not None}
+    assert approved, decided  # the plan reserved budget for at least one order
+    reserved = json.loads(runner.invoke(app, ["state", "--db", db, "--json"]).output)[
+        "capital_state"]["reserved"]
+    assert reserved["count"] == len(approved)
+    assert Decimal(reserved["notional"]) == sum(approved.values())
+    table = runner.invoke(app, ["state", "--db", db])
+    assert table.exit_code == 0, table.output
+    line = next(x for x in table.output.splitlines() if "reserved (pending orders)" in x)
+    plural = "" if len(approved) == 1 else "s"
+    assert f"{reserved['notional']} ({len(approved)} order{plural})" in line
+    for symbol, notional in approved.items():
+        row = next(x for x in table.output.splitlines() if x.strip("│ ").startswith(symbol))
+        assert str(notional) in row or f"{notional:f}" in row

@@ -27,6 +27,7 @@ def state(db: str = DbOption, config: str = ConfigOption, as_json: bool = JsonOp
         print_json(a)
         return
     c, m, d = a["capital_state"], a["margin_status"], a["drawdown_status"]
+    r = c["reserved"]
     t = Table(title=f"riskdesk · {a['config_name']} · trading {a['trading_state']}",
               show_header=False)
     t.add_column("", style="dim")
@@ -36,6 +37,8 @@ def state(db: str = DbOption, config: str = ConfigOption, as_json: bool = JsonOp
             ("available", c["available_balance"]),
             ("margin used", f"{c['margin_used']} ({c['margin_used_pct']:.2f}%)"),
             ("unrealized PnL", c["unrealized_pnl"]), ("buying power", c["buying_power"]),
+            ("reserved (pending orders)",
+             f"{r['notional']} ({r['count']} order{'' if r['count'] == 1 else 's'})"),
             ("capital status", c["capital_status"]), ("margin zone", m["zone"]),
             ("drawdown", f"{d['state']} {d['drawdown_pct']:.2f}%"),
             ("breaker", "TRIPPED" if d["breaker_tripped"] else "armed")):
@@ -47,6 +50,11 @@ def state(db: str = DbOption, config: str = ConfigOption, as_json: bool = JsonOp
             e.add_row(r["symbol"], r["side"], r["quantity"], r["notional"],
                       f"{r['pct_of_equity']:.2f}")
         out.print(e)
+    if r["by_symbol"]:
+        h = Table("symbol", "orders", "notional", title="reserved by pending orders")
+        for row in r["by_symbol"]:
+            h.add_row(row["symbol"], str(row["count"]), row["notional"])
+        out.print(h)
 
 
 @app.command("reconcile")
