@@ -48,5 +48,9 @@ def healthz(service: ServiceDep) -> Any:
          responses={200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}},
                           "description": "Prometheus text exposition."}})
 def metrics(service: ServiceDep) -> Response:
-    """Prometheus metrics: requests, latency, decisions by action, replays, refusals."""
+    """Prometheus metrics: requests, latency, decisions by action, replays, refusals.
+
+    Also the account's risk state (equity, margin, drawdown, breaker, reserved budget, states),
+    read at each scrape; left out, with ``riskdesk_account_up 0``, when it cannot be read.
+    """
     return Response(service.metrics.render(), media_type=CONTENT_TYPE)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from riskdesk.service._decisions import MarketInput, body_hash
 from riskdesk.service._logging import JsonFormatter, configure_logging
-from riskdesk.service._metrics import CONTENT_TYPE, Metrics
+from riskdesk.service._metrics import CONTENT_TYPE, AccountGauges, Metrics
 from riskdesk.service._service import Service, utc_now
 from riskdesk.service._settings import Settings
 
 __all__ = [
     "CONTENT_TYPE",
+    "AccountGauges",
     "JsonFormatter",
     "MarketInput",
     "Metrics",

@@ -24,7 +24,7 @@ from riskdesk.errors import BrokerError, InvalidInputError, StateError
 from riskdesk.service import _adapters as ports
 from riskdesk.service._decisions import Deciding, MarketInput
 from riskdesk.service._exits import Exiting
-from riskdesk.service._metrics import Metrics
+from riskdesk.service._metrics import AccountGauges, Metrics
 from riskdesk.service._paper import open_paper_broker
 from riskdesk.service._settings import Settings
 from riskdesk.service._state import DeskSession
@@ -74,7 +74,7 @@ class Service(Deciding, Exiting):
         self.reservation_ttl_seconds = reservation_ttl_seconds
         self.account_id = account_id
         self.key_cache_seconds = key_cache_seconds
-        self.metrics = Metrics()
+        self.metrics = Metrics(account=self.account_gauges)
         self._key_locks: dict[str, threading.Lock] = {}
         self._key_locks_guard = threading.Lock()
         self.session = DeskSession(config, store)
@@ -266,6 +266,21 @@ class Service(Deciding, Exiting):
         account = self.account(now)
         with self._desk(persist=False) as desk:
             return desk.trading_state(account, now)[0].value
+
+    def account_gauges(self) -> AccountGauges:
+        """The account gauges of ``/metrics``, read when it is scraped.
+
+        Built from the capital state (with ``reserved``), margin and drawdown views as
+        :meth:`analysis_complete` builds them, from one account read. Raises whatever reading
+        the broker or the store raises; :class:`Metrics` then leaves the gauges out.
+        """
+        now = self.clock()
+        account = self.account(now)
+        with self._desk(persist=False) as desk:
+            margin = ports.margin_view(desk.margin_status(account))
+            trading = desk.trading_state(account, now)
+            drawdown = ports.drawdown_view(desk.drawdown_status(account, now), trading, now)
+        return AccountGauges.from_views(self._capital_view(account, now), margin, drawdown)
 
     def analysis_complete(self, hours: float = 24.0) -> dict[str, Any]:
         """Every view in one call (seed 001's master endpoint, and the dashboard's feed)."""
