@@ -7,13 +7,18 @@ can and prints ``SEQ ID`` for each one after its commit returned.
 from __future__ import annotations
 
 import random
+import sqlite3
 import sys
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from riskdesk.domain import (
     AccountState,
@@ -214,9 +219,47 @@ def replay_peaks(events: list[dict[str, Any]], tiers: dict[str, str | None]) -> 
             tier_peak[tier] = max(tier_peak[tier], v)
     return {"peak": peak, "tier_peak": dict(tier_peak), "open": len(live)}
 
+# ---------------------------------------------------------------------- SQLite locks
+def sqlite_path(url: str) -> str:
+    database = make_url(url).database
+    assert database
+    return database
+
+
+@contextmanager
+def write_locked(url: str) -> Iterator[None]:
+    """Another connection holds the SQLite write lock (readers go on: WAL)."""
+    holder = sqlite3.connect(sqlite_path(url), isolation_level=None, timeout=5)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+
+
+@contextmanager
+def fully_locked(store: Store) -> Iterator[None]:
+    """Another connection holds every lock of the SQLite file: reads fail too.
+
+    An exclusive lock in WAL mode needs every other connection closed, so the store's pool is
+    emptied first (it reconnects on its next use).
+    """
+    store.engine.dispose()
+    holder = sqlite3.connect(sqlite_path(str(store.engine.url)), isolation_level=None,
+                             timeout=5)
+    try:
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        yield
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()  # the exclusive locking mode keeps the lock until the close
+
 
 if __name__ == "__main__":
     if sys.argv[1] == "burst":
         burst_main(sys.argv[2])
     else:
         raise SystemExit(f"unknown program {sys.argv[1]!r}")
+

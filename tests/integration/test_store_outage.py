@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +29,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import NullPool
 from starlette.exceptions import StarletteDeprecationWarning
-from store_support import T0, Clock, account, decision, market, signal
+from store_support import (
+    T0,
+    Clock,
+    account,
+    decision,
+    fully_locked,
+    market,
+    signal,
+    write_locked,
+)
 from typer.testing import CliRunner
 
 from riskdesk.api import create_app
@@ -71,43 +80,6 @@ REC = {"symbol": "AAPL", "side": "LONG", "signal_score": 75, "market_regime": "T
 
 
 # ---------------------------------------------------------------------- helpers
-def _sqlite_path(url: str) -> str:
-    database = make_url(url).database
-    assert database
-    return database
-
-
-@contextmanager
-def write_locked(url: str) -> Iterator[None]:
-    """Another connection holds the SQLite write lock (readers go on: WAL)."""
-    holder = sqlite3.connect(_sqlite_path(url), isolation_level=None, timeout=5)
-    try:
-        holder.execute("BEGIN IMMEDIATE")
-        yield
-        holder.execute("ROLLBACK")
-    finally:
-        holder.close()
-
-
-@contextmanager
-def fully_locked(store: Store) -> Iterator[None]:
-    """Another connection holds every lock of the SQLite file: reads fail too.
-
-    An exclusive lock in WAL mode needs every other connection closed, so the store's pool is
-    emptied first (it reconnects on its next use).
-    """
-    store.engine.dispose()
-    holder = sqlite3.connect(_sqlite_path(str(store.engine.url)), isolation_level=None,
-                             timeout=5)
-    try:
-        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
-        holder.execute("BEGIN EXCLUSIVE")
-        yield
-        holder.execute("ROLLBACK")
-    finally:
-        holder.close()  # the exclusive locking mode keeps the lock until the close
-
-
 def refuse(d: Decision, outcome: ReservationOutcome) -> Decision:
     return replace(d, action=Action.REJECT, quantity=D(0), notional=D(0),
                    margin_required=D(0), binding_cap=None,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from riskdesk.api._auth import Caller, ReadCaller, ServiceDep, TradeCaller
 from riskdesk.api._errors import ERROR_RESPONSES
@@ -127,9 +128,28 @@ def capital_history(service: ServiceDep, _: ReadCaller, hours: Hours = 24.0) -> 
     return service.capital_history(hours)
 
 
-# ``:path`` lets a symbol hold a slash, as ccxt spells its markets (``BTC/USDT:USDT``, sent as
-# ``BTC%2FUSDT%3AUSDT`` or as is): the same symbols a request body accepts.
-@router.get("/leverage/optimal/{symbol:path}", response_model=LeverageOut)
+class _SymbolText(Convertor[str]):
+    """The rest of the path as the symbol: slashes and line breaks included.
+
+    A symbol may hold a slash, as ccxt spells its markets (``BTC/USDT:USDT``, sent as
+    ``BTC%2FUSDT%3AUSDT`` or as is). Starlette's ``:path`` stops at a line break, which made
+    ``BTC%0A...`` a 404; taking every character leaves the symbol's own validation to answer
+    (422 on ``path.symbol``), as for a request body's symbol.
+    """
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("symbol_text", _SymbolText())
+
+
+@router.get("/leverage/optimal/{symbol:symbol_text}", response_model=LeverageOut)
 def optimal_leverage(service: ServiceDep, _: ReadCaller,
                      symbol: Annotated[str, Path(min_length=1, max_length=32,
                                                  pattern=r"^[A-Za-z0-9._:/-]+$")]

@@ -5,7 +5,6 @@ cannot be read."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from api_support import CASH, PRICES, Api, Clock, TestClient, markets
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+from store_support import fully_locked
 
 from riskdesk.api import create_app
 from riskdesk.config import RiskConfig
@@ -160,22 +160,6 @@ def test_a_broker_that_cannot_be_read_leaves_the_gauges_out(
 
 # ---------------------------------------------------------------------- database outage
 @contextmanager
-def _sqlite_unreadable(store: Store) -> Iterator[None]:
-    """Another connection holds every lock of the SQLite file: reads fail too."""
-    store.engine.dispose()
-    database = make_url(str(store.engine.url)).database
-    assert database
-    holder = sqlite3.connect(database, isolation_level=None, timeout=5)
-    try:
-        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
-        holder.execute("BEGIN EXCLUSIVE")
-        yield
-        holder.execute("ROLLBACK")
-    finally:
-        holder.close()
-
-
-@contextmanager
 def _postgres_unreadable(store: Store) -> Iterator[None]:
     """The database refuses connections and its open ones are terminated."""
     name = make_url(str(store.engine.url)).database
@@ -205,7 +189,7 @@ def test_an_unreadable_store_leaves_the_gauges_out_and_the_scrape_answers(db_url
                           clock=clock)
         client = stack.enter_context(TestClient(create_app(service, access_log=False)))
         assert _scrape(client)["riskdesk_account_up"] == 1.0
-        outage = _sqlite_unreadable if db_url.startswith("sqlite") else _postgres_unreadable
+        outage = fully_locked if db_url.startswith("sqlite") else _postgres_unreadable
         with outage(store):
             series = _scrape(client)
         assert series["riskdesk_account_up"] == 0.0

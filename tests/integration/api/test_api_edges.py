@@ -160,6 +160,15 @@ def test_leverage_of_a_symbol_with_a_slash(
     assert _fields(bad) == ["path.symbol"]
 
 
+@pytest.mark.parametrize("sent", ["%0ABTC", "BTC%0A", "BTC%0D%0AUSDT", "%0A%F3%BF%B1%81%C2%B11"])
+def test_a_symbol_with_a_line_break_is_refused_as_a_symbol(
+        exchange: tuple[TestClient, dict[str, str]], sent: str) -> None:
+    client, headers = exchange
+    r = client.get("/api/capital/leverage/optimal/" + sent, headers=headers)
+    assert r.status_code == 422, r.text  # a bad symbol, not a route that does not exist
+    assert _fields(r) == ["path.symbol"]
+
+
 @pytest.mark.parametrize("path", ["/api/capital/history", "/api/capital/analysis/complete"])
 @pytest.mark.parametrize("hours", ["nan", "inf", "-inf"])
 def test_hours_that_are_not_finite_are_refused_as_such(api: Api, path: str, hours: str) -> None:
