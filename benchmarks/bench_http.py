@@ -242,6 +242,16 @@ def _drive(client: str, url: str, headers: dict[str, str], tmp: Path,
     return (*result, cpu)
 
 
+def _record_variant(bench: Bench, name: str, run: Run, hello_rps: float, note: str) -> None:
+    """The rows of one more run of the endpoint: rate, p50, p99, CPU, share of hello-world."""
+    rps, p50, p99, n, bad, cpu = run
+    bench.record(f"{name} requests/s", rps, "req/s", f"{n} requests, {bad} non-200; {note}")
+    bench.record(f"{name} p50", p50, "ms")
+    bench.record(f"{name} p99", p99, "ms")
+    _record_cpu(bench, name, cpu)
+    bench.record(f"{name} / hello-world", 100.0 * rps / hello_rps, "%", "target >= 50%")
+
+
 def _record_cpu(bench: Bench, name: str, cpu: float | None) -> None:
     """A row with the server's CPU time per request (all its processes), when measured."""
     if cpu is not None:
@@ -392,10 +402,8 @@ def main(bench: Bench) -> None:
             floor.wait(10)
         svc_load = os.getloadavg()[0]
         (s_rps, s50, s99, sn, serr, scpu), mix = _service(client, Path(tmp) / "refusals", "1")
-        (a_rps, a50, a99, an, aerr, acpu), a_mix = _service(client, Path(tmp) / "approvals",
-                                                             "0.05")
-        (i_rps, i50, i99, i_n, ierr, icpu), i_mix = _service(client, Path(tmp) / "idempotent",
-                                                              "1", idempotent=True)
+        approvals, a_mix = _service(client, Path(tmp) / "approvals", "0.05")
+        idempotent, i_mix = _service(client, Path(tmp) / "idempotent", "1", idempotent=True)
     bench.record("hello-world requests/s", h_rps, "req/s",
                  f"async def; {hn} requests, {herr} non-200; {load}; "
                  f"load avg {hello_load:.2f}")
@@ -425,21 +433,10 @@ def main(bench: Bench) -> None:
     bench.record("recommendation / hello-world", 100.0 * s_rps / h_rps, "%", "target >= 50%")
     bench.record("recommendation / hello-world (def)", 100.0 * s_rps / y_rps, "%", "reference")
     bench.record("recommendation / journaling floor", 100.0 * s_rps / f_rps, "%", "reference")
-    bench.record("recommendation, approvals requests/s", a_rps, "req/s",
-                 f"{an} requests, {aerr} non-200; reservations live 0.05 s, so most decisions "
-                 f"are approved and reserve: {a_mix}")
-    bench.record("recommendation, approvals p50", a50, "ms")
-    bench.record("recommendation, approvals p99", a99, "ms")
-    _record_cpu(bench, "recommendation, approvals", acpu)
-    bench.record("recommendation, approvals / hello-world", 100.0 * a_rps / h_rps, "%",
-                 "target >= 50%")
-    bench.record("recommendation, Idempotency-Key requests/s", i_rps, "req/s",
-                 f"{i_n} requests, {ierr} non-200; a new Idempotency-Key per request; "
-                 f"reservations live 1 s: {i_mix}")
-    bench.record("recommendation, Idempotency-Key p50", i50, "ms")
-    bench.record("recommendation, Idempotency-Key p99", i99, "ms")
-    _record_cpu(bench, "recommendation, Idempotency-Key", icpu)
-    bench.record("recommendation, Idempotency-Key / hello-world", 100.0 * i_rps / h_rps, "%",
-                 "target >= 50%")
+    _record_variant(bench, "recommendation, approvals", approvals, h_rps,
+                    f"reservations live 0.05 s, so most decisions are approved and reserve: "
+                    f"{a_mix}")
+    _record_variant(bench, "recommendation, Idempotency-Key", idempotent, h_rps,
+                    f"a new Idempotency-Key per request; reservations live 1 s: {i_mix}")
     with tempfile.TemporaryDirectory() as tmp:
         _postgres(bench, client, load, Path(tmp))
