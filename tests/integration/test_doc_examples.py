@@ -354,7 +354,7 @@ def _close_all(ns: dict[str, Any]) -> None:
 def test_python_example(block: Block, clean_cwd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, _ = compile_block(block)
     if block.key in EXCLUDED:
-        pytest.skip(f"compiled only: {EXCLUDED[block.key]}")
+        pytest.skip(reason=f"compiled only: {EXCLUDED[block.key]}")
     if block.key in VENUES:
         VENUES[block.key][1](monkeypatch)
     for name, text in FILES.get(block.key, {}).items():
