@@ -129,6 +129,9 @@ class Service(Deciding, Exiting):
     def market(self, symbol: str, given: MarketInput | None, now: datetime) -> MarketSnapshot:
         """A market snapshot from the caller's data, completed from the broker.
 
+        It is dated ``now``, or by the venue's time of the order book it reads from the broker
+        (``OrderBook.as_of``) when that book has one: an old book is stale market data.
+
         Raises
         ------
         UnknownSymbolError
@@ -143,13 +146,18 @@ class Service(Deciding, Exiting):
             raise StateError(f"no price for {symbol}: send market.price or let the broker "
                              "quote it")
         bids, asks = g.bids, g.asks
+        as_of = now
         if not bids and not asks and self.config.liquidity.enabled:
             book = ports.order_book(self.broker, symbol, self.config.liquidity.far_levels)
             if book is not None:
                 bids, asks = book.bids, book.asks
+                if book.as_of is not None:
+                    # The venue's time of the levels the decision reads: a book the venue
+                    # dated long ago makes the snapshot stale (MARKET_STALE refuses openers).
+                    as_of = book.as_of
         bid = g.bid if g.bid is not None else (Decimal(repr(bids[0].price)) if bids else None)
         ask = g.ask if g.ask is not None else (Decimal(repr(asks[0].price)) if asks else None)
-        return MarketSnapshot(rules=rules, price=price, as_of=now, bid=bid, ask=ask, atr=g.atr,
+        return MarketSnapshot(rules=rules, price=price, as_of=as_of, bid=bid, ask=ask, atr=g.atr,
                               volatility=g.volatility, vix=g.vix, bids=bids, asks=asks)
 
     # ------------------------------------------------------------------ keys
