@@ -163,6 +163,13 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     (["--db", "sqlite://", "--workers", "2"], "--workers"),
     (["--db", "sqlite:///", "--workers", "2"], "--workers"),
     (["--db", "sqlite:///:memory:", "--workers", "2"], "--workers"),
+    (["--reservation-ttl", "nan"], "--reservation-ttl"),
+    (["--reservation-ttl", "inf"], "--reservation-ttl"),
+    (["--reservation-ttl", "-5"], "--reservation-ttl"),
+    (["--reservation-ttl", "0"], "--reservation-ttl"),
+    (["--reservation-ttl", "86401"], "--reservation-ttl"),
+    (["--host", ""], "--host"),
+    (["--host", "  "], "--host"),
 ])
 def test_serve_refuses_before_starting(served: list[dict[str, Any]], tmp_path: Path,
                                        args: list[str], named: str) -> None:

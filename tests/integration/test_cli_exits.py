@@ -134,7 +134,7 @@ def test_same_plan_as_the_service(tmp_path: Path) -> None:
     (["--side", "UP"], "--side"),
     (["--tick", "0"], "--tick"),
     (["--atr", "inf"], "--atr"),
-    (["--stop-price", "431"], "stop_price"),  # above a long's entry
+    (["--stop-price", "431"], "--stop-price"),  # above a long's entry
     (["--opened-at", "2024-03-04T14:30:00"], "--opened-at"),
     (["--opened-at", "yesterday"], "--opened-at"),
     (["--preset", "default", "--config", "x.yaml"], "--preset"),

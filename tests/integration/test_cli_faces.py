@@ -26,7 +26,7 @@ def test_recommend_offline_exit_codes_and_json() -> None:
     assert json.loads(denied.output)["action"] == "REJECT"
     bad = runner.invoke(app, [*REC, "--win-rate", "1.5"])
     assert bad.exit_code == 2
-    assert "win_rate" in bad.output
+    assert "--win-rate: got '1.5'" in bad.output
     nan = runner.invoke(app, [*REC[:4], "nan", *REC[5:]])
     assert nan.exit_code == 2
     assert "--price" in nan.output

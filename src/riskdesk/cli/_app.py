@@ -16,7 +16,7 @@ EXIT_BROKEN_PIPE = 141
 app = typer.Typer(
     name="riskdesk",
     help="The risk desk a trading bot calls before every order.",
-    no_args_is_help=True,
+    no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
 )

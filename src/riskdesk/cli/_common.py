@@ -6,9 +6,10 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -80,17 +81,44 @@ JsonOption = typer.Option(False, "--json", help="Print JSON for scripts.")
 # The market's rules and the configuration of the offline commands (recommend, exits plan).
 StepOption = typer.Option("1", help="Quantity step of the market.")
 TickOption = typer.Option("0.01", help="Price tick of the market.")
-MinQtyOption = typer.Option("0")
-MinNotionalOption = typer.Option("0")
+MinQtyOption = typer.Option("0", help="Smallest order quantity of the market.")
+MinNotionalOption = typer.Option("0", help="Smallest order notional of the market.")
 PresetOption = typer.Option(None, help="A preset name.")
 ConfigFileOption = typer.Option(None, "--config", help="A YAML configuration file.")
 
-__all__ = ["EXIT_DENIED", "exit_with", "exits", "one_line", "open_service", "print_json"]
+__all__ = ["EXIT_DENIED", "config_ref", "exit_with", "exits", "flag_names", "one_line",
+           "open_service", "plain_number", "print_json"]
 
 
 def one_line(text: str) -> str:
     """``text`` on a single line: every run of whitespace, line breaks included, is one space."""
     return " ".join(text.split())
+
+
+def plain_number(value: float) -> str:
+    """``value`` to 10 significant digits in plain notation: ``5000000``, never ``5e+06``."""
+    number = Decimal(f"{value:.10g}")
+    return "0" if number == 0 else format(number, "f")
+
+
+@contextmanager
+def flag_names(names: Mapping[str, str]) -> Iterator[None]:
+    """Refusals of the fields in ``names`` (``{"rules.step": "--step"}``) name the flag.
+
+    The objects a command builds from its flags check their fields under their own names
+    (``rules.step``); the person at the command line knows the flag.
+    """
+    try:
+        yield
+    except InvalidInputError as exc:
+        flag = names.get(exc.field)
+        if flag is None:
+            raise
+        value = str(exc.value) if isinstance(exc.value, Decimal | float) else exc.value
+        expected = exc.expected
+        for field in sorted((f for f in names if "." in f), key=len, reverse=True):
+            expected = expected.replace(field, names[field])  # "<= market.ask (...)"
+        raise InvalidInputError(flag, value, expected) from None
 
 
 def exit_with(label: str, message: str, code: int) -> typer.Exit:
@@ -141,6 +169,7 @@ def open_service(db: str, config: str = "default", *, create: bool = False
     :func:`exits` turns into exit code 3. So does a SQLite file that does not exist, unless
     ``create``: a mistyped path must not be answered from a new, empty database.
     """
+    _require_ref(config, "--config")
     if not create:
         _require_sqlite_file(db)
     service = Service.open(Settings(db_url=db, config=config))
@@ -158,6 +187,24 @@ def _require_sqlite_file(db: str) -> None:
     if not path.exists():
         raise StoreUnavailableError(
             f"no database at {path} (riskdesk serve or python -m riskdesk.demo creates one)")
+
+
+def config_ref(preset: str | None, config: str | None) -> str:
+    """The configuration ``--preset`` or ``--config`` names (default: the ``default`` preset).
+
+    An empty value is refused rather than read as "not given": ``--config "$UNSET"`` must not
+    decide under the default preset.
+    """
+    if preset is not None and config is not None:
+        raise InvalidInputError("--preset", preset, "either --preset or --config, not both")
+    _require_ref(preset, "--preset")
+    _require_ref(config, "--config")
+    return config if config is not None else preset if preset is not None else "default"
+
+
+def _require_ref(ref: str | None, flag: str) -> None:
+    if ref is not None and not ref.strip():
+        raise InvalidInputError(flag, ref, "a preset name or a configuration file")
 
 
 def parse_time(text: str, field: str) -> datetime:

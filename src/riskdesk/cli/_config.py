@@ -12,7 +12,7 @@ from riskdesk.config import RiskConfig
 from riskdesk.errors import ConfigError
 
 config_app = typer.Typer(help="Show, check and describe risk configurations.",
-                         no_args_is_help=True)
+                         no_args_is_help=False)
 app.add_typer(config_app, name="config")
 
 

@@ -17,20 +17,30 @@ from riskdesk.cli._common import (
     PresetOption,
     StepOption,
     TickOption,
+    config_ref,
     exits,
+    flag_names,
     out,
     parse_time,
     print_json,
 )
 from riskdesk.config import RiskConfig
 from riskdesk.domain import MarketRules, Side, to_decimal
-from riskdesk.errors import InvalidInputError
 from riskdesk.exits import build_plan
 from riskdesk.service._exits import exit_plan_view
 
 exits_app = typer.Typer(help="Exit plans: protective stops and take-profit targets.",
-                        no_args_is_help=True)
+                        no_args_is_help=False)
 app.add_typer(exits_app, name="exits")
+
+
+#: The fields the flags of ``exits plan`` fill, named in refusals by their flags.
+FLAGS = {
+    "rules.symbol": "--symbol", "rules.step": "--step", "rules.tick": "--tick",
+    "rules.min_qty": "--min-qty", "rules.min_notional": "--min-notional",
+    "rules.contract_size": "--contract-size", "atr": "--atr", "opened_at": "--opened-at",
+    "stop_price": "--stop-price",
+}
 
 
 def _opened_at(text: str | None) -> datetime:
@@ -62,7 +72,14 @@ def render_exit_plan(view: dict[str, Any]) -> None:
     out.print(targets)
 
 
-@exits_app.command("plan")
+#: The help of ``exits plan``: each paragraph on one line, as the help reflows none of them.
+_PLAN_HELP = ("Build the bracket of one position from the exits settings; writes nothing."
+              "\n\n"
+              "Exit 0 with the plan; 2 when an input or the configuration is invalid (or the "
+              "plan cannot be built from them, e.g. an ATR stop without --atr).")
+
+
+@exits_app.command("plan", help=_PLAN_HELP)
 @exits
 def plan(
     symbol: str = typer.Option(..., help="Instrument."),
@@ -82,29 +99,24 @@ def plan(
     preset: str | None = PresetOption, config: str | None = ConfigFileOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Build the bracket of one position from the exits settings; writes nothing.
-
-    Exit 0 with the plan; 2 when an input or the configuration is invalid (or the plan
-    cannot be built from them, e.g. an ATR stop without --atr).
-    """
-    if preset is not None and config is not None:
-        raise InvalidInputError("--preset", preset, "either --preset or --config, not both")
-    ref = config or preset or "default"
+    """Build the bracket of one position from the exits settings; see ``_PLAN_HELP``."""
+    ref = config_ref(preset, config)
     cfg = RiskConfig.load(ref)
-    rules = MarketRules(symbol=symbol, step=to_decimal(step, "--step", allow_zero=False),
-                        tick=to_decimal(tick, "--tick", allow_zero=False),
-                        min_qty=to_decimal(min_qty, "--min-qty"),
-                        min_notional=to_decimal(min_notional, "--min-notional"),
-                        contract_size=to_decimal(contract_size, "--contract-size",
-                                                 allow_zero=False))
-    built = build_plan(
-        cfg.exits, symbol=symbol, side=Side.parse(side, "--side"),
-        entry=to_decimal(entry, "--entry", allow_zero=False),
-        quantity=to_decimal(quantity, "--quantity", allow_zero=False), rules=rules,
-        stop_price=None if stop_price is None
-        else to_decimal(stop_price, "--stop-price", allow_zero=False),
-        atr=None if atr is None else to_decimal(atr, "--atr", allow_zero=False),
-        opened_at=_opened_at(opened_at))
+    with flag_names(FLAGS):
+        rules = MarketRules(symbol=symbol, step=to_decimal(step, "--step", allow_zero=False),
+                            tick=to_decimal(tick, "--tick", allow_zero=False),
+                            min_qty=to_decimal(min_qty, "--min-qty"),
+                            min_notional=to_decimal(min_notional, "--min-notional"),
+                            contract_size=to_decimal(contract_size, "--contract-size",
+                                                     allow_zero=False))
+        built = build_plan(
+            cfg.exits, symbol=symbol, side=Side.parse(side, "--side"),
+            entry=to_decimal(entry, "--entry", allow_zero=False),
+            quantity=to_decimal(quantity, "--quantity", allow_zero=False), rules=rules,
+            stop_price=None if stop_price is None
+            else to_decimal(stop_price, "--stop-price", allow_zero=False),
+            atr=None if atr is None else to_decimal(atr, "--atr", allow_zero=False),
+            opened_at=_opened_at(opened_at))
     view = exit_plan_view(built, entry_source="request", config_name=ref)
     if as_json:
         print_json(view)

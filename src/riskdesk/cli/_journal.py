@@ -10,13 +10,15 @@ from riskdesk.cli._common import (
     DbOption,
     JsonOption,
     exits,
+    flag_names,
     open_service,
     out,
     parse_time,
+    plain_number,
     print_json,
 )
 
-journal_app = typer.Typer(help="Read the decision journal.", no_args_is_help=True)
+journal_app = typer.Typer(help="Read the decision journal.", no_args_is_help=False)
 app.add_typer(journal_app, name="journal")
 
 
@@ -28,8 +30,8 @@ def tail(limit: int = typer.Option(20, "-n", "--limit", min=1, max=10000),
          trail: bool = typer.Option(False, "--trail", help="Show each decision's trail."),
          db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Print the latest decisions, newest first."""
-    start = None if since is None else parse_time(since, "since")
-    with open_service(db) as service:
+    start = None if since is None else parse_time(since, "--since")
+    with open_service(db) as service, flag_names({"symbol": "--symbol", "limit": "--limit"}):
         entries = service.journal(limit=limit, since=start, symbol=symbol)["entries"]
     if as_json:
         print_json(entries)
@@ -45,6 +47,6 @@ def tail(limit: int = typer.Option(20, "-n", "--limit", min=1, max=10000),
         for e in entries:
             t = Table("step", "code", "before", "after", "note", title=f"decision {e['id']}")
             for a in e["trail"]:
-                t.add_row(a["step"], a["code"], f"{a['before']:.6g}", f"{a['after']:.6g}",
-                          a["note"])
+                t.add_row(a["step"], a["code"], plain_number(a["before"]),
+                          plain_number(a["after"]), a["note"])
             out.print(t)

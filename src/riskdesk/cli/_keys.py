@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import typer
 from rich.table import Table
 
@@ -9,7 +11,7 @@ from riskdesk.cli._app import app
 from riskdesk.cli._common import DbOption, JsonOption, exits, open_service, out, print_json
 
 keys_app = typer.Typer(help="Create, list and revoke API keys (stored hashed).",
-                       no_args_is_help=True)
+                       no_args_is_help=False)
 app.add_typer(keys_app, name="keys")
 
 
@@ -48,13 +50,21 @@ def list_keys(db: str = DbOption, as_json: bool = JsonOption,
     if as_json:
         print_json(rows)
         return
-    table = Table("key id", "name", "scopes", "created", "revoked")
+    table = Table()
+    # The id is what `keys revoke` takes: shown whole, never cut short for a narrow terminal.
+    table.add_column("key id", no_wrap=True,
+                     min_width=max((len(r["key_id"]) for r in rows), default=0))
+    for header in ("name", "scopes", "created (UTC)", "revoked (UTC)"):
+        table.add_column(header)
     for r in rows:
-        table.add_row(r["key_id"], r["name"], ", ".join(r["scopes"]),
-                      r["created_at"].isoformat(timespec="seconds"),
-                      "" if r["revoked_at"] is None else
-                      r["revoked_at"].isoformat(timespec="seconds"))
+        table.add_row(r["key_id"], r["name"], ", ".join(r["scopes"]), _utc(r["created_at"]),
+                      _utc(r["revoked_at"]))
     out.print(table)
+
+
+def _utc(when: datetime | None) -> str:
+    """``when`` in UTC to the second, date and time apart (a narrow column wraps between)."""
+    return "" if when is None else when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @keys_app.command("revoke")

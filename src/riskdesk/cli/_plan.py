@@ -59,7 +59,13 @@ def read_targets(path: Path) -> tuple[dict[str, float], dict[str, Decimal]]:
     except yaml.YAMLError as exc:
         raise InvalidInputError("FILE", str(path), f"valid YAML or JSON ({_where(exc)})"
                                 ) from None
-    rows = data.get("targets") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        top = "the file is empty" if data is None else f"its top level is a {type(data).__name__}"
+        raise InvalidInputError("FILE", str(path), f"a mapping with a targets list ({top})")
+    for key in data:
+        if key != "targets":
+            raise InvalidInputError(str(key), data[key], "no such key (known: targets)")
+    rows = data.get("targets")
     if not isinstance(rows, list) or not rows:
         raise InvalidInputError("targets", rows, "a non-empty list of {symbol, target_weight}")
     targets: dict[str, float] = {}
@@ -67,6 +73,8 @@ def read_targets(path: Path) -> tuple[dict[str, float], dict[str, Decimal]]:
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or not isinstance(row.get("symbol"), str):
             raise InvalidInputError(f"targets[{i}]", row, "a mapping with a symbol")
+        if not row["symbol"].strip():
+            raise InvalidInputError(f"targets[{i}].symbol", row["symbol"], "a non-empty symbol")
         for key in row:
             if key not in _ROW_KEYS:
                 raise InvalidInputError(f"targets[{i}].{key}", row[key],
@@ -77,7 +85,8 @@ def read_targets(path: Path) -> tuple[dict[str, float], dict[str, Decimal]]:
         weight = to_decimal(row.get("target_weight"), f"targets[{i}].target_weight",
                             allow_negative=True)
         if abs(weight) > 10:
-            raise InvalidInputError(f"targets[{i}].target_weight", weight, "within [-10, 10]")
+            raise InvalidInputError(f"targets[{i}].target_weight", row["target_weight"],
+                                    "within [-10, 10]")
         targets[symbol] = float(weight)
         if row.get("price") is not None:
             prices[symbol] = to_decimal(row["price"], f"targets[{i}].price", allow_zero=False)

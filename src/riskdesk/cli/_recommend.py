@@ -17,8 +17,11 @@ from riskdesk.cli._common import (
     PresetOption,
     StepOption,
     TickOption,
+    config_ref,
     exits,
+    flag_names,
     out,
+    plain_number,
     print_json,
 )
 from riskdesk.config import RiskConfig
@@ -51,9 +54,24 @@ def render_decision(decision: Decision) -> None:
     out.print(head)
     trail = Table("step", "code", "before", "after", "note", title="trail")
     for a in d["trail"]:
-        trail.add_row(a["step"], a["code"], f"{a['before']:.6g}", f"{a['after']:.6g}",
-                      a["note"])
+        trail.add_row(a["step"], a["code"], plain_number(a["before"]),
+                      plain_number(a["after"]), a["note"])
     out.print(trail)
+
+
+#: The fields the flags of ``recommend`` fill, named in refusals by their flags.
+FLAGS = {
+    "rules.symbol": "--symbol", "signal.symbol": "--symbol", "rules.step": "--step",
+    "rules.tick": "--tick", "rules.min_qty": "--min-qty", "rules.min_notional": "--min-notional",
+    "rules.max_leverage": "--max-leverage", "market.price": "--price", "market.bid": "--bid",
+    "market.ask": "--ask", "market.atr": "--atr", "market.vix": "--vix",
+    "account.equity": "--equity", "account.available": "--available",
+    "account.buying_power": "--available", "account.margin_used": "--margin-used",
+    "signal.score": "--score", "signal.strength": "--strength",
+    "signal.expected_return_pct": "--expected-return-pct",
+    "signal.win_rate": "--win-rate", "signal.win_loss_ratio": "--win-loss-ratio",
+    "signal.stop_price": "--stop",
+}
 
 
 def _regime(text: str | None) -> Regime | None:
@@ -83,10 +101,12 @@ def recommend(
     win_loss_ratio: float | None = typer.Option(None, help="Average win / average loss."),
     stop: str | None = typer.Option(None, help="Planned stop price."),
     strategy: str | None = typer.Option(None, help="Strategy name."),
-    reduce_only: bool = typer.Option(False, help="The order only reduces a position."),
-    bid: str | None = typer.Option(None), ask: str | None = typer.Option(None),
+    reduce_only: bool = typer.Option(False, "--reduce-only",
+                                     help="The order only reduces a position."),
+    bid: str | None = typer.Option(None, help="Best bid."),
+    ask: str | None = typer.Option(None, help="Best ask."),
     atr: str | None = typer.Option(None, help="Average true range, price units."),
-    vix: float | None = typer.Option(None),
+    vix: float | None = typer.Option(None, help="VIX level."),
     step: str = StepOption, tick: str = TickOption,
     min_qty: str = MinQtyOption, min_notional: str = MinNotionalOption,
     max_leverage: str = typer.Option("1", help="Highest leverage the market allows."),
@@ -94,31 +114,31 @@ def recommend(
     as_json: bool = JsonOption,
 ) -> None:
     """Decide one order from flags; exit 0 when an order may be sent, 1 when denied."""
-    if preset is not None and config is not None:
-        raise InvalidInputError("--preset", preset, "either --preset or --config, not both")
-    cfg = RiskConfig.load(config or preset or "default")
+    cfg = RiskConfig.load(config_ref(preset, config))
     now = datetime.now(UTC)
 
     def num(value: str | None, flag: str) -> Decimal | None:
         return None if value is None else to_decimal(value, flag)
 
-    rules = MarketRules(symbol=symbol, step=to_decimal(step, "--step"),
-                        tick=to_decimal(tick, "--tick"), min_qty=to_decimal(min_qty, "--min-qty"),
-                        min_notional=to_decimal(min_notional, "--min-notional"),
-                        max_leverage=to_decimal(max_leverage, "--max-leverage"))
-    market = MarketSnapshot(rules=rules, price=to_decimal(price, "--price"), as_of=now,
-                            bid=num(bid, "--bid"), ask=num(ask, "--ask"), atr=num(atr, "--atr"),
-                            vix=vix)
-    eq = to_decimal(equity, "--equity")
-    free = num(available, "--available")
-    account = AccountState(equity=eq, available=eq if free is None else free,
-                           margin_used=to_decimal(margin_used, "--margin-used"), as_of=now)
-    signal = Signal(symbol=symbol, side=Side.parse(side, "--side"), score=score,
-                    strength=strength, expected_return_pct=expected_return_pct,
-                    regime=_regime(regime),
-                    win_rate=win_rate, win_loss_ratio=win_loss_ratio,
-                    stop_price=num(stop, "--stop"), strategy=strategy, reduce_only=reduce_only)
-    decision = Desk(cfg).recommend(signal, account, market, now=now)
+    with flag_names(FLAGS):
+        rules = MarketRules(symbol=symbol, step=to_decimal(step, "--step"),
+                            tick=to_decimal(tick, "--tick"),
+                            min_qty=to_decimal(min_qty, "--min-qty"),
+                            min_notional=to_decimal(min_notional, "--min-notional"),
+                            max_leverage=to_decimal(max_leverage, "--max-leverage"))
+        market = MarketSnapshot(rules=rules, price=to_decimal(price, "--price"), as_of=now,
+                                bid=num(bid, "--bid"), ask=num(ask, "--ask"),
+                                atr=num(atr, "--atr"), vix=vix)
+        eq = to_decimal(equity, "--equity")
+        free = num(available, "--available")
+        account = AccountState(equity=eq, available=eq if free is None else free,
+                               margin_used=to_decimal(margin_used, "--margin-used"), as_of=now)
+        signal = Signal(symbol=symbol, side=Side.parse(side, "--side"), score=score,
+                        strength=strength, expected_return_pct=expected_return_pct,
+                        regime=_regime(regime), win_rate=win_rate,
+                        win_loss_ratio=win_loss_ratio, stop_price=num(stop, "--stop"),
+                        strategy=strategy, reduce_only=reduce_only)
+        decision = Desk(cfg).recommend(signal, account, market, now=now)
     if as_json:
         print_json(decision.to_dict())
     else:

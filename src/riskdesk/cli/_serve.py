@@ -14,6 +14,7 @@ from riskdesk.cli._app import app
 from riskdesk.cli._common import ConfigOption, DbOption, exits
 from riskdesk.errors import InvalidInputError
 from riskdesk.service import Settings, configure_logging
+from riskdesk.service._settings import MAX_RESERVATION_TTL_SECONDS
 from riskdesk.store._engine import is_memory_sqlite
 
 FACTORY = "riskdesk.api.app:create_app_from_env"
@@ -71,6 +72,11 @@ def serve(db: str = DbOption, config: str = ConfigOption,
     """Run the HTTP API and the dashboard (JSON logs on stderr)."""
     if log_level.strip().upper() not in LOG_LEVELS:
         raise InvalidInputError("--log-level", log_level, f"one of {', '.join(LOG_LEVELS)}")
+    if not host.strip():
+        raise InvalidInputError("--host", host, "an address to listen on (127.0.0.1, 0.0.0.0, ::)")
+    if not 0 < reservation_ttl <= MAX_RESERVATION_TTL_SECONDS:  # NaN fails this too
+        raise InvalidInputError("--reservation-ttl", reservation_ttl,
+                                f"seconds in (0, {MAX_RESERVATION_TTL_SECONDS:g}]")
     if workers > 1 and _in_memory(db):
         raise InvalidInputError("--workers", workers, "1 with an in-memory database (workers "
                                 "cannot share it; use a database file or PostgreSQL)")

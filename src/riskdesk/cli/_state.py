@@ -11,6 +11,7 @@ from riskdesk.cli._common import (
     DbOption,
     JsonOption,
     exits,
+    flag_names,
     open_service,
     out,
     print_json,
@@ -46,9 +47,9 @@ def state(db: str = DbOption, config: str = ConfigOption, as_json: bool = JsonOp
     out.print(t)
     if a["exposure"]["by_symbol"]:
         e = Table("symbol", "side", "quantity", "notional", "% equity", title="exposure")
-        for r in a["exposure"]["by_symbol"]:
-            e.add_row(r["symbol"], r["side"], r["quantity"], r["notional"],
-                      f"{r['pct_of_equity']:.2f}")
+        for x in a["exposure"]["by_symbol"]:
+            e.add_row(x["symbol"], x["side"], x["quantity"], x["notional"],
+                      f"{x['pct_of_equity']:.2f}")
         out.print(e)
     if r["by_symbol"]:
         h = Table("symbol", "orders", "notional", title="reserved by pending orders")
@@ -63,7 +64,7 @@ def reconcile(db: str = DbOption, config: str = ConfigOption,
               policy: str = typer.Option("report", help="report or adopt_remote."),
               as_json: bool = JsonOption) -> None:
     """Compare local and broker positions and orders; exit 1 when they differ."""
-    with open_service(db, config) as service:
+    with open_service(db, config) as service, flag_names({"policy": "--policy"}):
         report = service.reconcile(policy)
     if as_json:
         print_json(report)
