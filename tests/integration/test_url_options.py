@@ -129,6 +129,8 @@ def test_a_server_setting_the_server_refuses_is_a_config_error(pg_url: str) -> N
     "sqlite:///{tmp}/riskdesk.db?detect_types=99999999999",
     "sqlite:///{tmp}/riskdesk.db?cached_statements=99999999999",
     "sqlite://?detect_types=99999999999",
+    "sqlite:///{tmp}/riskdesk.db?bogus=1",  # an option the driver would ignore
+    "sqlite:///{tmp}/riskdesk.db?cache=shared",  # a URI argument without uri=true
 ])
 def test_a_sqlite_option_the_driver_refuses_is_a_config_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
@@ -142,3 +144,12 @@ def test_a_sqlite_option_the_driver_refuses_is_a_config_error(
     assert r.exit_code == 2, r.output
     assert given in one_error_line(r)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_option_the_driver_ignores_is_named_without_a_warning(
+        tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+    with pytest.raises(ConfigError, match="'bogus' are not accepted by the pysqlite driver"):
+        Store.open(f"sqlite:///{tmp_path}/riskdesk.db?bogus=1", migrate=True)
+    assert [str(w.message) for w in recwarn] == []
+    store = Store.open(f"sqlite:///{tmp_path}/riskdesk.db?timeout=5", migrate=True)
+    store.close()  # an option the driver reads is still accepted

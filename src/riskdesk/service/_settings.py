@@ -22,6 +22,10 @@ ENV_KEY_CACHE = "RISKDESK_KEY_CACHE_SECONDS"
 DEFAULT_DB = "sqlite:///var/riskdesk.db"
 
 
+#: The longest lifetime of a reservation the settings accept (a day), in seconds.
+MAX_RESERVATION_TTL_SECONDS = 86400.0
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """How to run the service.
@@ -61,10 +65,11 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.db_url:
             raise ConfigError("settings.db_url: a database URL is required", ENV_DB)
-        if not (0 < self.reservation_ttl_seconds <= 86400):
+        if not (0 < self.reservation_ttl_seconds <= MAX_RESERVATION_TTL_SECONDS):
             raise ConfigError(
                 f"settings.reservation_ttl_seconds: got {self.reservation_ttl_seconds!r}, "
-                "expected seconds in (0, 86400]", ENV_RESERVATION_TTL)
+                f"expected seconds in (0, {MAX_RESERVATION_TTL_SECONDS:g}]",
+                ENV_RESERVATION_TTL)
         if not (0 <= self.capital_snapshot_seconds <= 86400):
             raise ConfigError(
                 f"settings.capital_snapshot_seconds: got {self.capital_snapshot_seconds!r}, "

@@ -203,9 +203,20 @@ def checked_url(url: str) -> URL:
 
 def _create_engine(url: URL, **kwargs: Any) -> Engine:
     try:
-        engine = sa.create_engine(url, **kwargs)
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always", SAWarning)
+            engine = sa.create_engine(url, **kwargs)
     except (ArgumentError, ValueError) as exc:
         raise _unusable_url(url, str(exc) or type(exc).__name__) from None
+    for warning in warned:
+        if url.query and issubclass(warning.category, SAWarning):
+            # An option the driver ignores (pysqlite: "?bogus=1", or URI arguments without
+            # "uri=true") is a mistyped option: refused, as PostgreSQL's unknown ones are.
+            engine.dispose()
+            reason = str(warning.message).split(" (Background", 1)[0]
+            raise _unusable_url(url, reason.replace(" and are being ignored", ""))
+        warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                               warning.lineno)
     try:
         _read_connect_options(engine)
     except ConfigError:
