@@ -56,6 +56,14 @@ def test_bad_scopes(sqlite_store: Store, scopes: list[str], field: str) -> None:
     assert sqlite_store.list_api_keys() == []
 
 
+@pytest.mark.parametrize("name", ["bot\nadmin", "bot\r", "a\tb", "bell\x07", "", "  "])
+def test_a_key_name_must_be_one_printable_line(sqlite_store: Store, name: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        sqlite_store.create_api_key(name, ["read"])
+    assert info.value.field == "name"
+    assert sqlite_store.list_api_keys() == []
+
+
 def test_unknown_key_and_scope(store: Store) -> None:
     with pytest.raises(InvalidInputError, match="key_id"):
         store.revoke_api_key("nope")

@@ -86,7 +86,8 @@ class KeyOps(StoreBase):
         Parameters
         ----------
         name
-            What the key is for.
+            What the key is for: printable characters on one line (it names the caller in
+            logs and tables), at most 200.
         scopes
             Some of ``read``, ``trade``, ``admin``.
 
@@ -96,6 +97,8 @@ class KeyOps(StoreBase):
             The key id and the plaintext key. The plaintext is shown only here.
         """
         name = check_text(name, "name")
+        if not name.isprintable():  # a line break or a control character
+            raise InvalidInputError("name", name, "printable characters on one line")
         granted = _scopes(scopes)
         key_id = secrets.token_hex(8)
         plaintext = f"{_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
