@@ -481,3 +481,15 @@ def test_decision_is_json_ready():
     assert d["action"] == "ENTER"
     assert d["quantity"] == "10"
     assert next(t["code"] for t in d["trail"]) == "BASE_SIZE"
+
+
+def test_a_notional_just_below_the_minimum_opener_is_shown_in_full() -> None:
+    # 1% of 1,000 at 0.00001234 is 810,372.77... units, 810,372 after the step: 9.99999048.
+    rules = MarketRules("X", step="1", tick="0.00000001")
+    snap = MarketSnapshot(rules, price="0.00001234", bid="0.00001233", ask="0.00001235",
+                          as_of=NOW)
+    d = Desk(cfg()).recommend(Signal("X", "LONG", score=75),
+                              AccountState(equity=1000, available=1000, as_of=NOW), snap, now=NOW)
+    assert d.action is Action.REJECT
+    note = next(a.note for a in d.trail if a.code is R.BELOW_MIN_NOTIONAL)
+    assert note.startswith("9.99999048 < minimum opener 10")

@@ -429,17 +429,17 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
                    f"qty {qty!s} at {price!s} (step {rules.step!s}, rounded down)"))
     if notional < rules.min_notional:
         return Outcome(reject_at("quantize", ReasonCode.BELOW_MIN_NOTIONAL,
-                                 f"{n_f:,.2f} < market min_notional {rules.min_notional}",
+                                 f"{_exact(notional)} < market min_notional {rules.min_notional}",
                                  sym, side, intent, price, trail, now, n_f,
                                  leverage=leverage), new_state)
     if n_f < lp.min_open_notional:
         return Outcome(reject_at("quantize", ReasonCode.BELOW_MIN_NOTIONAL,
-                                 f"{n_f:,.2f} < minimum opener {lp.min_open_notional:,.2f}",
+                                 f"{_exact(notional)} < minimum opener {lp.min_open_notional:,.2f}",
                                  sym, side, intent, price, trail, now, n_f,
                                  leverage=leverage), new_state)
     if n_f < lp.min_position_dollar or (p.min_shares_gate and float(qty) < lp.min_shares):
         return Outcome(reject_at("quantize", ReasonCode.BELOW_MIN_POSITION,
-                                 f"{n_f:,.2f} ({qty}) < minimum position "
+                                 f"{_exact(notional)} ({qty}) < minimum position "
                                  f"{lp.min_position_dollar:,.2f} / {lp.min_shares:g} units",
                                  sym, side, intent, price, trail, now, n_f,
                                  leverage=leverage), new_state)
@@ -473,3 +473,12 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     return Outcome(Decision(action, sym, side, intent, qty, price, notional, leverage,
                             margin_of(notional, leverage), method, binding, tuple(trail),
                             reasons, n_f / eq, close, now), new_state)
+
+
+def _exact(amount: Decimal) -> str:
+    """``amount`` in full, grouped, without trailing zeros (``9.99999``, not ``10.00``).
+
+    A refusal's note must not show a notional rounded up to the minimum it is below.
+    """
+    text = format(amount, ",f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
