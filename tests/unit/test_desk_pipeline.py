@@ -493,3 +493,29 @@ def test_a_notional_just_below_the_minimum_opener_is_shown_in_full() -> None:
     assert d.action is Action.REJECT
     note = next(a.note for a in d.trail if a.code is R.BELOW_MIN_NOTIONAL)
     assert note.startswith("9.99999048 < minimum opener 10")
+
+
+@pytest.mark.parametrize("preset", ["default", "equity-conviction", "crypto-capital-manager"])
+@pytest.mark.parametrize(("side", "stop"), [("LONG", "100.5"), ("LONG", "100"),
+                                            ("SHORT", "99.5"), ("SHORT", "100")])
+def test_an_openers_stop_on_the_winning_side_is_refused_whatever_the_sizing(
+        preset: str, side: str, stop: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        Desk(cfg(preset)).recommend(Signal("AAPL", side, score=80, stop_price=stop),
+                                    account(), market(), now=NOW)
+    assert info.value.field == "signal.stop_price"
+
+
+@pytest.mark.parametrize(("side", "stop"), [("LONG", "99"), ("SHORT", "101")])
+def test_an_openers_stop_on_the_losing_side_is_accepted(side: str, stop: str) -> None:
+    d = Desk(cfg()).recommend(Signal("AAPL", side, score=80, stop_price=stop), account(),
+                              market(), now=NOW)
+    assert d.action is Action.ENTER
+
+
+def test_a_reducers_stop_is_not_checked_as_an_openers() -> None:
+    held = account(positions=(Position("AAPL", "LONG", 40, 90),))
+    d = Desk(cfg()).recommend(Signal("AAPL", "SHORT", reduce_only=True, stop_price="95"),
+                              held, market(), now=NOW)
+    assert d.action is not Action.REJECT
+    assert d.quantity > 0

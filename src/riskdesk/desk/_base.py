@@ -71,7 +71,6 @@ def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposur
 
     def reject(code: ReasonCode, note: str) -> Decision:
         return reject_at("base_size", code, note, sym, side, Intent.OPEN, price, trail, now)
-
     if method == "fixed_fraction" or method == "account_profile":
         fixed = account_base(p, eq, prof)
         assert fixed is not None
@@ -126,10 +125,7 @@ def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposur
         else:
             return reject(ReasonCode.STATE_MISSING,
                           "stop-risk sizing needs a stop price or the market's ATR")
-        if (stop >= price_f) if side.sign > 0 else (stop <= price_f):
-            raise InvalidInputError("signal.stop_price", signal.stop_price,
-                                    f"a stop on the losing side of {price_f:g} for a "
-                                    f"{side.value}")
+        check_stop_side(stop, price_f, signal)
         risk = eq * p.risk_per_trade
         csize = float(market.rules.contract_size)
         size = stop_distance_qty(risk, price_f, stop, csize) * price_f * csize
@@ -176,3 +172,10 @@ def kelly_adjust(p: DeskParams, signal: Signal, ex: Exposure,
                             f"drawdown {ex.drawdown:.2%}: Kelly haircut x{h:.4g}"))
     return size, changed or h != 1.0
 
+
+def check_stop_side(stop: float, price: float, signal: Signal) -> None:
+    """Refuse an opener's stop that is not on its losing side of ``price``."""
+    if (stop >= price) if signal.side.sign > 0 else (stop <= price):
+        raise InvalidInputError("signal.stop_price", signal.stop_price,
+                                f"a stop on the losing side of {price:g} for a "
+                                f"{signal.side.value}")

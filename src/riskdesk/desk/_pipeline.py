@@ -53,7 +53,7 @@ from riskdesk.limits import (
 )
 from riskdesk.sizing import SizingStabilizer, leverage_parts, liquidity_advice
 
-from ._base import base_size, kelly_adjust
+from ._base import base_size, check_stop_side, kelly_adjust
 from ._build import denied, leverage_decimal, margin_of, reject_at
 from ._params import AccountView, DeskParams, DrawdownEntry
 from ._reducer import reduce_position
@@ -269,6 +269,8 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     lev_f = float(lev_i)
 
     # 4. base size --------------------------------------------------------------------------------
+    if signal.stop_price is not None:  # whatever the method sizes by: a stop that would
+        check_stop_side(float(signal.stop_price), float(price), signal)  # fire at once
     if requested is not None:
         size = requested
         add(Adjustment("base_size", ReasonCode.CAPITAL_UTILIZATION, 0.0, size, requested_note))
