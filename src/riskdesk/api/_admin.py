@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from riskdesk import __version__
 from riskdesk.api._auth import AdminCaller, ServiceDep
+from riskdesk.api._capital import answer_head
 from riskdesk.api._errors import ERROR_RESPONSES
 from riskdesk.api._requests import TradingStateIn
 from riskdesk.api._responses import HealthOut, TradingStateOut
@@ -54,3 +55,6 @@ def metrics(service: ServiceDep) -> Response:
     read at each scrape; left out, with ``riskdesk_account_up 0``, when it cannot be read.
     """
     return Response(service.metrics.render(), media_type=CONTENT_TYPE)
+
+
+answer_head(ops)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from starlette.convertors import Convertor, register_url_convertor
 
 from riskdesk.api._auth import Caller, ReadCaller, ServiceDep, TradeCaller
@@ -27,7 +28,7 @@ from riskdesk.api._responses import (
 )
 from riskdesk.api._strict_json import StrictJSONRoute
 from riskdesk.domain import BookLevel, Signal
-from riskdesk.errors import ConflictError
+from riskdesk.errors import ConflictError, InvalidInputError
 from riskdesk.service import MarketInput, Service, body_hash
 
 router = APIRouter(prefix="/api/capital", tags=["capital"], responses=ERROR_RESPONSES,
@@ -80,6 +81,45 @@ async def recommendation_answer(service: Service, body: RecommendationIn, caller
         if translated is exc:
             raise
         raise translated from exc
+    except InvalidInputError as exc:
+        named = request_field(exc)
+        if named is exc:
+            raise
+        raise named from exc
+
+
+#: The request's name of each :class:`~riskdesk.domain.Signal` field that it names otherwise.
+_SIGNAL_FIELDS = {"score": "signal_score", "regime": "market_regime"}
+
+
+def request_field(exc: InvalidInputError) -> InvalidInputError:
+    """``exc`` naming the request's field instead of the desk's ``signal.<name>``.
+
+    The desk refuses a signal's value under the signal's own name (``signal.stop_price``); the
+    request carries it at the top level (``stop_price``), which is where the 422 must point.
+    Errors about other fields are returned as they are.
+    """
+    if type(exc) is not InvalidInputError or not exc.field.startswith("signal."):
+        return exc
+    name = exc.field.removeprefix("signal.")
+    return InvalidInputError(_SIGNAL_FIELDS.get(name, name), exc.value, exc.expected)
+
+
+def answer_head(router: APIRouter) -> None:
+    """Answer ``HEAD`` on each ``GET`` route of ``router`` as ``GET`` answers it.
+
+    RFC 9110 requires HEAD wherever GET is served, and load balancers and uptime probes send
+    ``HEAD /healthz``; FastAPI routes answer it with 405 unless told. Each twin runs the same
+    endpoint with the same dependencies (a key, its scope, the query parameters), so its
+    status and headers are GET's; the server sends no body. The twins stay out of the OpenAPI
+    document. Call it once, after the router's last route, before the app includes it.
+    """
+    for route in list(router.routes):
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()):
+            router.add_api_route(
+                route.path.removeprefix(router.prefix), route.endpoint, methods=["HEAD"],
+                response_model=route.response_model, response_class=route.response_class,
+                name=f"{route.name}_head", include_in_schema=False)
 
 
 def unscoped(exc: ConflictError, scoped: str | None, sent: str | None) -> ConflictError:
@@ -218,3 +258,6 @@ def risk_parity(body: RiskParityIn, service: ServiceDep, _: ReadCaller) -> dict[
     return service.risk_parity(volatilities=body.volatilities, symbols=body.symbols,
                                covariance=body.covariance, budgets=body.budgets,
                                capital=body.capital)
+
+
+answer_head(router)

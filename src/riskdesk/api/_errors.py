@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -61,12 +62,44 @@ def _count_bad_input(request: Request) -> None:
     request.app.state.service.metrics.bad_input.inc()
 
 
+def _is_json_type(content_type: str) -> bool:
+    """Whether FastAPI reads a body of ``content_type`` as JSON (``application/json``, +json)."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/")
+                                          and kind.endswith("+json"))
+
+
+def _not_json(request: Request, errors: Sequence[Any]) -> dict[str, Any] | None:
+    """The error for a body FastAPI did not read as JSON for its content type, if that is all.
+
+    FastAPI parses a body as JSON only under a JSON content type; under another one, or
+    none, it validates the raw bytes, and pydantic's answer ("Input should be a valid
+    dictionary or object") is about a body that may well be a valid JSON object.
+    """
+    if len(errors) != 1:
+        return None
+    error = errors[0]
+    if tuple(error.get("loc", ())) != ("body",) \
+            or not isinstance(error.get("input"), bytes | bytearray):
+        return None
+    content_type = request.headers.get("content-type")
+    if content_type and _is_json_type(content_type):
+        return None
+    sent = f"Content-Type {content_type}" if content_type else "no Content-Type"
+    return _field_error(["body"], "the body must be JSON sent with Content-Type: "
+                                  f"application/json; got {sent}", "content_type")
+
+
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     _count_bad_input(request)
+    errors = exc.errors()
+    content_type = _not_json(request, errors)
+    if content_type is not None:
+        return JSONResponse({"detail": [content_type]}, status_code=422)
     # The offending input is left out: it may be NaN, which JSON cannot carry.
     detail = [_field_error([p if isinstance(p, int) else str(p) for p in e["loc"]],
-                           str(e["msg"]), str(e["type"])) for e in exc.errors()]
+                           str(e["msg"]), str(e["type"])) for e in errors]
     return JSONResponse({"detail": detail}, status_code=422)
 
 
@@ -106,12 +139,27 @@ def _shown(value: object) -> str:
     return str(value) if isinstance(value, Decimal) else repr(value)
 
 
+class LocatedInvalidInputError(InvalidInputError):
+    """An invalid value reported about ``field`` whose place in the request is ``loc``.
+
+    A setting of the configuration (``exits.stop_pct``) that cannot be applied to the
+    request's values is not a field of the request: ``loc`` names the request's field to
+    change, the message still names the setting.
+    """
+
+    def __init__(self, exc: InvalidInputError, loc: list[str | int]) -> None:
+        super().__init__(exc.field, exc.value, exc.expected)
+        self.loc = loc
+
+
 async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInputError)
     _count_bad_input(request)
     parts = _field_loc(exc.field)
     head = str(parts[0]) if parts else exc.field
     loc: list[str | int] = [_source(request, head), *parts]
+    if isinstance(exc, LocatedInvalidInputError):
+        loc = exc.loc
     msg = f"{exc.field}: got {_shown(exc.value)}, expected {exc.expected}"
     return JSONResponse({"detail": [_field_error(loc, msg, "invalid_input")]},
                         status_code=422)

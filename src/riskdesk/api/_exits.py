@@ -9,10 +9,11 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from riskdesk.api._auth import ReadCaller, ServiceDep
-from riskdesk.api._errors import ERROR_RESPONSES
+from riskdesk.api._errors import ERROR_RESPONSES, LocatedInvalidInputError
 from riskdesk.api._requests import MIN_MAGNITUDE, Price, SideWord, Symbol, not_tiny
 from riskdesk.api._strict_json import StrictJSONRoute
 from riskdesk.domain import MAX_MAGNITUDE
+from riskdesk.errors import InvalidInputError
 
 router = APIRouter(prefix="/api/exits", tags=["exits"], responses=ERROR_RESPONSES,
                    route_class=StrictJSONRoute)
@@ -95,6 +96,14 @@ def exit_plan(body: ExitPlanIn, service: ServiceDep, _: ReadCaller) -> dict[str,
     Built from the configuration's ``exits`` settings on the market's tick grid (stops and
     targets rounded toward the position's profit side). Decides nothing and writes nothing.
     """
-    return service.exit_plan(symbol=body.symbol, side=body.side, quantity=body.quantity,
-                             entry=body.entry, stop_price=body.stop_price, atr=body.atr,
-                             opened_at=body.opened_at)
+    try:
+        return service.exit_plan(symbol=body.symbol, side=body.side, quantity=body.quantity,
+                                 entry=body.entry, stop_price=body.stop_price, atr=body.atr,
+                                 opened_at=body.opened_at)
+    except InvalidInputError as exc:
+        # A configured level (exits.stop_pct, exits.take_profit_pct, ...) that cannot be
+        # placed at this entry: the request's entry (the broker's, when none was sent) is
+        # what the caller can change; ``body.exits`` is no field of the request.
+        if not exc.field.startswith("exits."):
+            raise
+        raise LocatedInvalidInputError(exc, ["body", "entry"]) from exc

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from riskdesk.api._auth import ReadCaller, ServiceDep, TradeCaller
-from riskdesk.api._capital import IdempotencyKey, unscoped
+from riskdesk.api._capital import IdempotencyKey, answer_head, unscoped
 from riskdesk.api._errors import ERROR_RESPONSES, LocatedUnknownSymbolError
 from riskdesk.api._requests import PlanIn, ReconcileIn, Text
 from riskdesk.api._responses import JournalOut, PlanOut, ReconcileOut, ReservationOut
@@ -93,3 +93,6 @@ def journal(service: ServiceDep, _: ReadCaller,
 def reconcile(body: ReconcileIn, service: ServiceDep, _: TradeCaller) -> dict[str, Any]:
     """Compare local and broker positions and orders; the report is stored."""
     return service.reconcile(body.policy)
+
+
+answer_head(router)

@@ -20,7 +20,7 @@ ENDPOINTS = [
      "read"),
     ("POST", "/api/capital/allocation/risk-parity", {"volatilities": {"A": 0.02}}, "read"),
     ("POST", "/api/capital/recommendation/position", REC, "trade"),
-    ("POST", "/api/orders/plan", {"targets": [{"symbol": "AAPL", "target_quantity": 1}]},
+    ("POST", "/api/orders/plan", {"targets": [{"symbol": "AAPL", "target_weight": 0.01}]},
      "trade"),
     ("POST", "/api/reservations/abc/confirm", None, "trade"),
     ("POST", "/api/reservations/abc/release", None, "trade"),
