@@ -6,21 +6,19 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
-from e2e_support import Live
+from e2e_support import START, Live
 
 from riskdesk.api import create_app
 from riskdesk.demo import paper_service
 from riskdesk.domain import MarketRules
 
 PRICES = {"AAPL": Decimal("430.47"), "MSFT": Decimal("27.95")}
-START = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)
 
 
 def _free_port() -> int:

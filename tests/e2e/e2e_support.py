@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from riskdesk.service import Service
+
+#: The service's clock in the dashboard tests: it does not move.
+START = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)
 
 
 @dataclass
