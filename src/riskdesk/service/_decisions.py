@@ -91,8 +91,8 @@ class Deciding:
     _key_locks: dict[str, threading.Lock]
     _key_locks_guard: threading.Lock
 
-    def account(self, now: datetime | None = None) -> AccountState:
-        """The account as the broker reports it now."""
+    def account(self, now: datetime | None = None, *, may_write: bool = True) -> AccountState:
+        """The account as the broker reports it now, with the capital tracker's marks."""
         raise NotImplementedError
 
     def market(self, symbol: str, given: MarketInput | None, now: datetime) -> MarketSnapshot:
@@ -286,7 +286,7 @@ class Deciding:
         """
         now = self.clock()
         signal = self._with_trade_stats(signal)
-        account = self.account(now)
+        account = self.account(now, may_write=save)
         market = self.market(signal.symbol, given, now)
         decision, version = self.session.decide(
             lambda desk: desk.recommend(signal, account, market, now=now, weights=weights),

@@ -24,6 +24,7 @@ from riskdesk.errors import BrokerError, InvalidInputError, StateError
 from riskdesk.service import _adapters as ports
 from riskdesk.service._decisions import Deciding, MarketInput
 from riskdesk.service._exits import Exiting
+from riskdesk.service._marks import CapitalMarks
 from riskdesk.service._metrics import AccountGauges, Metrics
 from riskdesk.service._paper import open_paper_broker
 from riskdesk.service._settings import Settings
@@ -78,6 +79,7 @@ class Service(Deciding, Exiting):
         self._key_locks: dict[str, threading.Lock] = {}
         self._key_locks_guard = threading.Lock()
         self.session = DeskSession(config, store)
+        self.marks = CapitalMarks(store)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -114,15 +116,23 @@ class Service(Deciding, Exiting):
         return self.session.fresh(persist=persist, at=self.clock() if persist else None,
                                   operator=operator, note=note)
 
-    def account(self, now: datetime | None = None) -> AccountState:
-        """The account as the broker reports it now (fails closed: no default account).
+    def account(self, now: datetime | None = None, *, may_write: bool = True) -> AccountState:
+        """The account as the broker reports it now, with the capital tracker's marks.
 
-        An account state the broker reports but the domain refuses (a negative balance, an
-        equity below :data:`~riskdesk.domain.MIN_EQUITY`) is the broker's failure
-        (:class:`BrokerError`, 503), not the request's.
+        Fails closed: no default account. The high-water mark and the day's and week's start
+        equity are the tracker's (:class:`~riskdesk.service._marks.CapitalMarks`; the day's
+        first read records the day's first snapshot, which ``may_write=False`` refuses with
+        :class:`~riskdesk.service._state.SaveNeededError`). An account state the broker
+        reports but the domain refuses (a negative balance, an equity below
+        :data:`~riskdesk.domain.MIN_EQUITY`) is the broker's failure (:class:`BrokerError`,
+        503), not the request's.
         """
+        now = now or self.clock()
+        return self.marks.apply(self._broker_account(now), now, may_write=may_write)
+
+    def _broker_account(self, now: datetime) -> AccountState:
         try:
-            return self.broker.account(now or self.clock())  # type: ignore[no-any-return]
+            return self.broker.account(now)  # type: ignore[no-any-return]
         except InvalidInputError as exc:
             raise BrokerError(f"the broker reported an unusable account: {exc}") from exc
 
@@ -194,7 +204,7 @@ class Service(Deciding, Exiting):
     def record_capital(self) -> None:
         """Snapshot the account into the capital history (the equity curve)."""
         now = self.clock()
-        self.store.record_capital(self.account(now), at=now)
+        self.marks.record(self._broker_account(now), now)
 
     def sample_capital(self) -> bool:
         """Record a capital snapshot for the equity curve; a failed sample is logged.

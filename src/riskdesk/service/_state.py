@@ -31,9 +31,10 @@ class DeskMovedError(ConflictError):
 
 
 class SaveNeededError(Exception):
-    """The decision changed the desk state, which a caller on an event loop must not save.
+    """Deciding needs a write a caller on an event loop must not make.
 
-    The change is dropped (the held state is reloaded on next use); make the decision again
+    The decision changed the desk state (the change is dropped: the held state is reloaded on
+    next use), or the day's first capital snapshot must be recorded. Make the decision again
     where blocking I/O is allowed.
     """
 

@@ -9,7 +9,7 @@ fills and trade statistics, reconciliation reports, idempotency keys and API key
 
 from __future__ import annotations
 
-from riskdesk.store._capital import CapitalHealth, capital_health
+from riskdesk.store._capital import CapitalHealth, capital_health, same_utc_day, same_utc_week
 from riskdesk.store._engine import DEFAULT_SQLITE_PATH, ENV_VAR, make_engine, resolve_url
 from riskdesk.store._keys import SCOPES, ApiKey, RevokedKeyError
 from riskdesk.store._reservations import (
@@ -54,5 +54,7 @@ __all__ = [
     "capital_health",
     "make_engine",
     "resolve_url",
+    "same_utc_day",
+    "same_utc_week",
     "shrunk_stats",
 ]

@@ -1,0 +1,143 @@
+"""The capital tracker's marks on the broker's account: high-water mark, day and week start.
+
+A broker reports equity, not the highest equity the account has had nor its equity at the
+start of the day and week (Alpaca's ``last_equity`` aside). The capital tracker in the store
+keeps them (``docs/store.md``, "Capital tracker"), and every account the service decides on
+or shows carries them: without them drawdown and the daily and weekly loss would read 0 % and
+the drawdown ladder, the circuit breaker and the loss limits would never act.
+
+The day's and week's start are the tracker's (the equity of the first snapshot of the UTC day
+and ISO week, for every broker alike). When no snapshot of the current UTC day exists, the
+account read now is recorded as the day's first. The high-water mark is the highest of the
+tracker's, the broker's and every equity this process has read; a snapshot recorded later
+stores it, so a peak seen between two samples is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from riskdesk.domain import AccountState
+from riskdesk.errors import InvalidInputError
+from riskdesk.service._state import SaveNeededError
+from riskdesk.store import same_utc_day
+
+#: How long the latest snapshot's marks are used before they are read again (seconds).
+MARKS_MAX_AGE_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """The marks of one capital snapshot."""
+
+    at: datetime
+    high_water_mark: Decimal
+    day_start_equity: Decimal
+    week_start_equity: Decimal
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Marks:
+        """The marks of a snapshot as the store returns it."""
+        return cls(row["at"], row["high_water_mark"], row["day_start_equity"],
+                   row["week_start_equity"])
+
+
+class CapitalMarks:
+    """Applies the tracker's marks to broker accounts; one per service.
+
+    Parameters
+    ----------
+    store
+        The store holding the capital snapshots.
+    max_age
+        Seconds a read of the latest snapshot is reused (another worker's snapshot is seen
+        within this time; this process's own at once).
+    monotonic
+        The clock of that reuse.
+    """
+
+    def __init__(self, store: Any, *, max_age: float = MARKS_MAX_AGE_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._store = store
+        self._max_age = max_age
+        self._monotonic = monotonic
+        self._held: tuple[Marks | None, float] | None = None
+        self._peak: Decimal | None = None
+        self._lock = threading.Lock()
+
+    def apply(self, account: AccountState, now: datetime, *,
+              may_write: bool = True) -> AccountState:
+        """``account`` with the tracker's high-water mark and the day's and week's start.
+
+        Parameters
+        ----------
+        account
+            The account as the broker reports it.
+        now
+            When it was read.
+        may_write
+            ``False`` where no I/O may block: when the day's first snapshot would have to be
+            recorded, :class:`SaveNeededError` is raised instead.
+        """
+        peak = self._seen(account.equity)
+        marks = self._latest()
+        if marks is None or not same_utc_day(marks.at, now):
+            if not may_write:
+                raise SaveNeededError("the day's first capital snapshot must be recorded")
+            marks = self._record(account, now)
+        assert account.high_water_mark is not None
+        hwm = max(account.high_water_mark, marks.high_water_mark, peak)
+        return dataclasses.replace(account, high_water_mark=hwm,
+                                   day_start_equity=marks.day_start_equity,
+                                   week_start_equity=marks.week_start_equity)
+
+    def record(self, account: AccountState, now: datetime) -> dict[str, Any]:
+        """Record a snapshot of ``account`` (with this process's peak) and hold its marks."""
+        peak = self._seen(account.equity)
+        assert account.high_water_mark is not None
+        row: dict[str, Any] = self._store.record_capital(
+            dataclasses.replace(account, high_water_mark=max(account.high_water_mark, peak)),
+            at=now)
+        self._hold(Marks.of(row))
+        return row
+
+    def forget(self) -> None:
+        """Read the latest snapshot again on next use."""
+        self._held = None
+
+    def _seen(self, equity: Decimal) -> Decimal:
+        with self._lock:
+            if self._peak is None or equity > self._peak:
+                self._peak = equity
+            return self._peak
+
+    def _latest(self) -> Marks | None:
+        held = self._held
+        t = self._monotonic()
+        if held is not None and t - held[1] < self._max_age:
+            return held[0]
+        row = self._store.latest_capital()
+        marks = None if row is None else Marks.of(row)
+        self._held = (marks, t)
+        return marks
+
+    def _hold(self, marks: Marks) -> None:
+        self._held = (marks, self._monotonic())
+
+    def _record(self, account: AccountState, now: datetime) -> Marks:
+        try:
+            return Marks.of(self.record(account, now))
+        except InvalidInputError:
+            # Another worker, its clock ahead of ours, recorded a later snapshot: use it.
+            self.forget()
+            marks = self._latest()
+            if marks is None:
+                raise
+            return marks
