@@ -202,7 +202,7 @@ def test_entries_refused_by_a_loss_limit_are_announced(live_service: Live) -> No
 
 def test_the_equity_curve_places_snapshots_by_time(live_service: Live) -> None:
     live = live_service
-    account = live.service.account(START)
+    account = live.service.broker.account(START)  # records nothing
     # Two snapshots a minute apart six hours ago, then one now: the first two sit together.
     live.service.store.record_capital(account, at=START - timedelta(hours=6))
     live.service.store.record_capital(account, at=START - timedelta(hours=6, minutes=-1))

@@ -69,7 +69,9 @@ def gates(p: DeskParams, view: AccountView, b: BatchInput, reason: I16, side: F6
         first_open(reason, np.isnan(s) | (s <= lp.entry_score_min),
                    tcode((ReasonCode.SCORE_INVALID,)))
     first_open(reason, side * (ex.net / eq) > lp.concentration, tcode((ReasonCode.CONCENTRATION,)))
-    new_symbol = ~isin(b, ex.by_symbol)
+    pending = view.account.pending_symbols
+    waiting = pending.difference(ex.by_symbol)
+    new_symbol = ~isin(b, ex.by_symbol) & ~isin(b, waiting) if waiting else ~isin(b, ex.by_symbol)
     limit_n = lp.max_concurrent_positions
     if prof is not None and prof[1].max_positions < limit_n:
         limit_n = prof[1].max_positions
@@ -77,7 +79,8 @@ def gates(p: DeskParams, view: AccountView, b: BatchInput, reason: I16, side: F6
         limits = np.minimum(phase_position_limits(eq, b.vix, cfg), limit_n)
     else:
         limits = np.full(len(b), limit_n)
-    first_open(reason, new_symbol & (ex.count >= limits), tcode((ReasonCode.MAX_POSITIONS,)))
+    first_open(reason, new_symbol & (ex.count + len(waiting) >= limits),
+               tcode((ReasonCode.MAX_POSITIONS,)))
     if p.phases_enabled:
         trades = max_trades_per_day_array(eq, b.vix, cfg)
         first_open(reason, view.account.trades_today >= trades, tcode((ReasonCode.TRADES_PER_DAY,)))

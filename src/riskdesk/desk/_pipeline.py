@@ -374,7 +374,8 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
                                  leverage=leverage), new_state)
 
     # 8. gates that deny --------------------------------------------------------------------------
-    new_symbol = sym not in ex.by_symbol
+    pending = account.pending_symbols
+    new_symbol = sym not in ex.by_symbol and sym not in pending
     # A gate whose limit is not configured passes everything and is not called.
     allowed = () if prof is None else prof[1].symbols
     gate = restricted_symbol_gate(sym, lp.restricted, allowed) \
@@ -391,7 +392,8 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
             limit_n, source = prof[1].max_positions, f"{prof[0]} account tier"
         if view.phase is not None and phase_limit < limit_n:
             limit_n, source = phase_limit, f"account phase {view.phase}"
-        gate = max_positions_gate(ex.count, limit_n, source)
+        waiting = len(pending.difference(ex.by_symbol)) if pending else 0
+        gate = max_positions_gate(ex.count + waiting, limit_n, source, pending=waiting)
         strat = signal.strategy
         if gate is None and strat is not None and (
                 p.phases_enabled or strat.upper() in p.named_strategies):

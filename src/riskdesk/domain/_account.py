@@ -237,7 +237,11 @@ class AccountState(Memo):
     day_start_equity, week_start_equity
         Equity at the start of the trading day and week; default to ``equity``.
     trades_today
-        Opening orders already sent today (for trade-count limits).
+        Opening orders already sent today (for trade-count limits), approved ones not yet
+        filled included.
+    pending_symbols
+        Symbols with an approved opener whose fill the state does not show yet: each counts as
+        an open position for the position limits.
     """
 
     equity: Decimal
@@ -251,6 +255,7 @@ class AccountState(Memo):
     day_start_equity: Decimal | None = None
     week_start_equity: Decimal | None = None
     trades_today: int = 0
+    pending_symbols: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -271,6 +276,15 @@ class AccountState(Memo):
         if isinstance(self.trades_today, bool) or not isinstance(self.trades_today, int) \
                 or self.trades_today < 0:
             raise InvalidInputError("account.trades_today", self.trades_today, "an int >= 0")
+        pending = self.pending_symbols
+        if not isinstance(pending, frozenset):
+            if isinstance(pending, str) or not isinstance(pending, set | list | tuple):
+                raise InvalidInputError("account.pending_symbols", pending, "a set of symbols")
+            pending = frozenset(pending)
+            s(self, "pending_symbols", pending)
+        for sym in pending:
+            if not isinstance(sym, str) or not sym:
+                raise InvalidInputError("account.pending_symbols", sym, "a symbol")
         positions = tuple(self.positions)
         for i, p in enumerate(positions):
             if not isinstance(p, Position):

@@ -77,10 +77,15 @@ def concentration_gate(sign: int, net_delta_pct: float, limit: float) -> Denial 
 
 
 def max_positions_gate(open_count: int, limit: int, source: str,
-                       code: ReasonCode = ReasonCode.MAX_POSITIONS) -> Denial | None:
-    """Deny a new position when ``open_count`` already reaches ``limit``."""
+                       code: ReasonCode = ReasonCode.MAX_POSITIONS,
+                       pending: int = 0) -> Denial | None:
+    """Deny a new position when ``open_count`` already reaches ``limit``.
+
+    ``pending`` of the open ones are approved openers whose fill is not in the account yet.
+    """
     if open_count >= limit:
-        return Denial(code, f"{open_count} open >= {source} limit {limit}")
+        waiting = f" ({pending} approved, not yet filled)" if pending else ""
+        return Denial(code, f"{open_count} open{waiting} >= {source} limit {limit}")
     return None
 
 

@@ -27,6 +27,7 @@ from riskdesk.service._views import recommendation_view
 from riskdesk.store import (
     DecisionRecord,
     HoldRequest,
+    OpenersSeen,
     RecordedDecision,
     ReservationOutcome,
 )
@@ -50,15 +51,18 @@ def refused_for_budget(decision: Decision, outcome: ReservationOutcome) -> Decis
 def decision_record(decision: Decision, *, signal: Signal, account: AccountState,
                     market: MarketSnapshot | None, config: RiskConfig, config_name: str,
                     ttl_seconds: float, account_id: str,
-                    request_id: str | None = None) -> DecisionRecord:
+                    request_id: str | None = None,
+                    seen: OpenersSeen | None = None) -> DecisionRecord:
     """The journal record of ``decision``; an approved opener also holds its budget.
 
     Reducers and denials hold nothing: a risk-reducing order is never refused for budget.
+    ``seen`` is what the decision counted of the account's openers (checked at commit).
     """
     hold = None
     if decision.approved and decision.intent is Intent.OPEN:
         hold = HoldRequest(account_id, decision.notional, decision.margin_required,
-                           ttl_seconds, reservation_limits(config, account, decision.symbol))
+                           ttl_seconds, reservation_limits(config, account, decision.symbol),
+                           seen=seen)
     return DecisionRecord(decision, signal, account, market, config_name, request_id,
                           hold=hold, on_refused=refused_for_budget if hold else None)
 

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +43,7 @@ from riskdesk.service._json import jsonable
 from riskdesk.service._metrics import Metrics
 from riskdesk.service._paper import NoAccount
 from riskdesk.service._state import DeskMovedError, DeskSession, SaveNeededError
-from riskdesk.store import DecisionWrite, RecordedDecision, WriteResult
+from riskdesk.store import DecisionWrite, OpenersSeen, RecordedDecision, WriteResult
 from riskdesk.store._journal import PLAN_STRATEGY
 from riskdesk.store._writes import KeyInUseError
 
@@ -217,10 +217,10 @@ class Deciding:
                               ) -> tuple[dict[str, Any], bool]:
         """:meth:`recommend` for a caller on an event loop (the HTTP service).
 
-        With an in-memory broker (the paper account) the decision is made on the loop and
-        only the write waits, without a thread, for its group commit, idempotent or not (the
-        key is looked up on the loop on SQLite, a local read; on a thread otherwise); anything
-        that may block (another broker, loading or saving the desk state, waiting for a key
+        With an in-memory broker (the paper account) and SQLite the decision is made on the
+        loop (its reads are local) and only the write waits, without a thread, for its group
+        commit, idempotent or not; anything that may block (another broker, PostgreSQL,
+        loading or saving the desk state, the day's first capital snapshot, waiting for a key
         another request claimed) runs on a worker thread.
         """
         if not self._decides_inline():
@@ -231,11 +231,7 @@ class Deciding:
         if idempotency_key is not None:
             if digest is None:
                 digest = body_hash({"signal": signal, "market": market, "weights": weights})
-            if self.store.dialect == "sqlite":
-                state, stored = self.store.lookup_idempotency(idempotency_key, digest)
-            else:
-                state, stored = await asyncio.to_thread(
-                    self.store.lookup_idempotency, idempotency_key, digest)
+            state, stored = self.store.lookup_idempotency(idempotency_key, digest)
             if state == "done":
                 return self._replayed(stored)
             if state == "busy":
@@ -272,9 +268,33 @@ class Deciding:
             return self._answer(self._counted(result)), False
         raise _desk_kept_moving()
 
+    def _with_openers(self, account: AccountState, now: datetime
+                      ) -> tuple[AccountState, OpenersSeen]:
+        """``account`` with the approved openers its state does not show yet.
+
+        A symbol with an approved, unfilled opener counts as an open position, and the
+        openers approved since 00:00 UTC (not given back) as the day's trades: without them a
+        bot could be approved for any number of new symbols, or trades, before its first fill.
+        What was counted goes with the write and is checked again at commit.
+        """
+        since = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
+        pending, opened = self.store.pending_openers(self.account_id, now=now,
+                                                     as_of=account.as_of, since=since)
+        seen = OpenersSeen(frozenset(p.symbol for p in account.positions), pending,
+                           opened if self.config.phases.enabled else None, since)
+        if not pending and opened <= account.trades_today:
+            return account, seen
+        return replace(account, pending_symbols=pending,
+                                   trades_today=max(account.trades_today, opened)), seen
+
     def _decides_inline(self) -> bool:
-        """Whether the broker answers from memory (deciding may run on an event loop)."""
-        return isinstance(self.broker, PaperBroker | NoAccount)
+        """Whether deciding may run on an event loop.
+
+        The broker must answer from memory and the store's reads before a decision (approved
+        openers, capital marks) be local (SQLite).
+        """
+        return isinstance(self.broker, PaperBroker | NoAccount) and \
+            self.store.dialect == "sqlite"
 
     def _recommendation(self, signal: Signal, given: MarketInput | None,
                         request_id: str | None, claim: Claim, api_key_id: str | None, *,
@@ -286,7 +306,7 @@ class Deciding:
         """
         now = self.clock()
         signal = self._with_trade_stats(signal)
-        account = self.account(now, may_write=save)
+        account, seen = self._with_openers(self.account(now, may_write=save), now)
         market = self.market(signal.symbol, given, now)
         decision, version = self.session.decide(
             lambda desk: desk.recommend(signal, account, market, now=now, weights=weights),
@@ -294,7 +314,7 @@ class Deciding:
         record = decision_record(
             decision, signal=signal, account=account, market=market, config=self.config,
             config_name=self.config_name, ttl_seconds=self.reservation_ttl_seconds,
-            account_id=self.account_id, request_id=request_id)
+            account_id=self.account_id, request_id=request_id, seen=seen)
         keyed = claim is not None or new_key is not None
         return DecisionWrite((record,), now, desk_version=version, idempotency=claim,
                              key_at_commit=new_key, answer=single_answer if keyed else None,
@@ -390,7 +410,7 @@ class Deciding:
 
         def make() -> DecisionWrite | None:
             now = self.clock()
-            account = self.account(now)
+            account, seen = self._with_openers(self.account(now), now)
             markets = {s: self.market(s, MarketInput(price=prices.get(s)), now)
                        for s in targets}
             plan, version = self.session.decide(
@@ -405,7 +425,8 @@ class Deciding:
                 records.append(decision_record(
                     decision, signal=signal, account=account, market=markets[decision.symbol],
                     config=self.config, config_name=self.config_name,
-                    ttl_seconds=self.reservation_ttl_seconds, account_id=self.account_id))
+                    ttl_seconds=self.reservation_ttl_seconds, account_id=self.account_id,
+                    seen=seen))
             if not records:
                 return None
             return DecisionWrite(tuple(records), now, desk_version=version, idempotency=claim,

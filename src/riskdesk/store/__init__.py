@@ -26,6 +26,7 @@ from riskdesk.store._writes import (
     DecisionRecord,
     DecisionWrite,
     HoldRequest,
+    OpenersSeen,
     RecordedDecision,
     WriteResult,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "DecisionWrite",
     "HeldBudget",
     "HoldRequest",
+    "OpenersSeen",
     "RecordedDecision",
     "Reservation",
     "ReservationLimits",

@@ -49,7 +49,7 @@ from riskdesk.store import _tables as t
 from riskdesk.store._base import StoreBase
 from riskdesk.store._codec import to_json_object, validated_json_text
 from riskdesk.store._group import GroupCommit
-from riskdesk.store._holds import Hold, held
+from riskdesk.store._holds import Hold, held, opener_counts
 from riskdesk.store._idempotency import different_body
 from riskdesk.store._journal import decision_fields, input_columns
 from riskdesk.store._keys import RevokedKeyError
@@ -64,6 +64,7 @@ from riskdesk.store._writes import (
     DecisionRecord,
     DecisionWrite,
     KeyInUseError,
+    OpenersSeen,
     RecordedDecision,
     WriteResult,
 )
@@ -130,8 +131,10 @@ class _Book:
         self.notional = self.margin = Decimal(0)
         self.tiers: dict[str | None, Decimal] = {}
         self.varying: list[Hold] = []
+        self.steady: list[Hold] = []
         for h in holds:
             if h.active and h.expires_at > latest:
+                self.steady.append(h)
                 self.notional += h.notional
                 self.margin += h.margin
                 self.tiers[h.tier] = self.tiers.get(h.tier, Decimal(0)) + h.notional
@@ -459,14 +462,32 @@ def _in_use(key: str) -> KeyInUseError:
                          "request; retry later")
 
 
+def _check_openers(symbol: str, seen: OpenersSeen, holds: list[Hold], now: datetime,
+                   as_of: datetime | None) -> None:
+    """Fail the write when openers granted since its decision count against it."""
+    pending, opened = opener_counts(holds, now, as_of, seen.since)
+    if symbol not in seen.positions and symbol not in seen.pending:
+        others = pending - seen.positions - seen.pending - {symbol}
+        if others:
+            raise StaleStateError(f"openers for {', '.join(sorted(others))} were approved "
+                                  f"while {symbol} was decided as a new position: decide again")
+    if seen.opened is not None and opened > seen.opened:
+        raise StaleStateError(f"{opened} openers since {seen.since.isoformat()} (decided on "
+                              f"{seen.opened}): decide again")
+
+
 def _hold(rec: DecisionRecord, now: datetime, books: dict[str, _Book], mine: _Rows
           ) -> tuple[Decision, Reservation | None, ReservationOutcome | None]:
     h = rec.hold
     assert h is not None
     assert rec.on_refused is not None
     lim = h.limits
-    n, m, tier_n = books[h.account_id].held(
-        now, lim.as_of, lim.tier, [x for a, x in mine.holds if a == h.account_id])
+    extra = [x for a, x in mine.holds if a == h.account_id]
+    if h.seen is not None:  # the holds granted before this write (its own excluded)
+        book = books[h.account_id]
+        _check_openers(rec.decision.symbol, h.seen, book.steady + book.varying, now,
+                       lim.as_of)
+    n, m, tier_n = books[h.account_id].held(now, lim.as_of, lim.tier, extra)
     code, note = check_limits(lim, h.notional, h.margin, n, m, tier_n)
     if code is not None:
         refusal = ReservationOutcome(None, code, n, m, tier_n, note)
@@ -482,5 +503,5 @@ def _hold(rec: DecisionRecord, now: datetime, books: dict[str, _Book], mine: _Ro
                         "event": "RESERVE", "at": now, "notional": h.notional,
                         "margin": h.margin})
     mine.holds.append((h.account_id, Hold(h.notional, h.margin, lim.tier, True,
-                                          res.expires_at, None)))
+                                          res.expires_at, None, res.symbol, now)))
     return rec.decision, res, None

@@ -68,6 +68,14 @@ def _sequence(value: Any) -> JsonValue:
     return [_item(v) for v in value]
 
 
+def _set(value: Any) -> JsonValue:
+    try:
+        items = sorted(value)
+    except TypeError:
+        raise _UnfitError from None
+    return [_item(v) for v in items]
+
+
 def _mapping(value: Any) -> JsonValue:
     out: dict[str, Any] = {}
     for k, v in value.items():
@@ -81,7 +89,7 @@ def _mapping(value: Any) -> JsonValue:
 _CONVERTERS: dict[type, Any] = {
     type(None): _same, bool: _same, int: _same, str: _same, float: _float,
     Decimal: _decimal, datetime: _iso, date: _iso, list: _sequence, tuple: _sequence,
-    dict: _mapping,
+    dict: _mapping, set: _set, frozenset: _set,
 }
 
 
@@ -169,6 +177,8 @@ def _checked(value: object, field: str) -> JsonValue:
         return out
     if isinstance(value, list | tuple):
         return [_checked(v, f"{field}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, set | frozenset) and all(isinstance(v, str) for v in value):
+        return [_checked(v, f"{field}[{i}]") for i, v in enumerate(sorted(value))]
     raise InvalidInputError(field, value, "a JSON-serializable value")
 
 
@@ -191,6 +201,8 @@ def _inputs_default(value: Any) -> Any:
         return str(value)  # finite: the domain types refuse anything else
     if kind is BookLevel:  # a book has many: built here, faster than the generic way
         return {"price": value.price, "size": value.size}
+    if kind is frozenset or kind is set:
+        return sorted(value)  # symbols
     names = _FIELDS.get(kind)
     if names is None:
         if not dataclasses.is_dataclass(kind):

@@ -46,6 +46,8 @@ class Hold(NamedTuple):
     active: bool
     expires_at: datetime
     confirmed_at: datetime | None
+    symbol: str = ""
+    created_at: datetime | None = None
 
     def counts(self, now: datetime, as_of: datetime | None) -> bool:
         """Whether the hold binds budget for a decision at ``now`` on state as of ``as_of``.
@@ -68,12 +70,12 @@ _EXPIRE = (sa.update(_R)
            .values(status=EXPIRED, settled_at=_P_NOW)
            .returning(_R.c.id, _R.c.notional, _R.c.margin))
 _LOAD = sa.select(_R.c.id, _R.c.notional, _R.c.margin, _R.c.tier, _R.c.status, _R.c.expires_at,
-                  _R.c.confirmed_at).where(_R.c.account_id == _P_ACCOUNT,
-                                           _R.c.status.in_((ACTIVE, CONFIRMED)))
+                  _R.c.confirmed_at, _R.c.symbol, _R.c.created_at).where(
+    _R.c.account_id == _P_ACCOUNT, _R.c.status.in_((ACTIVE, CONFIRMED)))
 _LAST_EVENT = sa.select(sa.func.coalesce(sa.func.max(_E.c.id), 0)).where(
     _E.c.account_id == _P_ACCOUNT)
 _SINCE = (sa.select(_E.c.id, _E.c.event, _E.c.reservation_id, _E.c.at, _R.c.notional,
-                    _R.c.margin, _R.c.tier, _R.c.expires_at)
+                    _R.c.margin, _R.c.tier, _R.c.expires_at, _R.c.symbol, _R.c.created_at)
           .join(_R, _R.c.id == _E.c.reservation_id)
           .where(_E.c.id > _P_LAST, _E.c.account_id == _P_ACCOUNT)
           .order_by(_E.c.id))
@@ -96,6 +98,7 @@ def expire_due(conn: Connection, account_id: str, now: datetime) -> int:
 class _Account:
     last_event: int
     holds: dict[str, Hold] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class HoldLedger:
@@ -126,6 +129,21 @@ class HoldLedger:
             holds = [h for h in holds if not (h.active and h.expires_at <= earliest)]
         return holds
 
+    def current(self, conn: Connection, account_id: str) -> list[Hold]:
+        """The account's holds brought up to date on a read connection (nothing is marked).
+
+        Active holds past their expiry are included: :meth:`Hold.counts` leaves them out.
+        """
+        with self._guard:
+            account = self._accounts.get(account_id)
+        if account is None:
+            account = self._load(conn, account_id)
+            with self._guard:
+                account = self._accounts.setdefault(account_id, account)
+        else:
+            self._catch_up(conn, account_id, account)
+        return list(account.holds.values())
+
     def forget(self, account_id: str | None = None) -> None:
         """Drop what is known of ``account_id`` (every account when ``None``)."""
         with self._guard:
@@ -139,23 +157,36 @@ class HoldLedger:
         params = {"b_account": account_id}
         last = int(conn.execute(_LAST_EVENT, params).scalar() or 0)
         account = _Account(last)
-        for rid, n, m, tier, status, expires, confirmed in conn.execute(_LOAD, params):
-            account.holds[rid] = Hold(n, m, tier, status == ACTIVE, expires, confirmed)
+        for rid, n, m, tier, status, expires, confirmed, symbol, created in conn.execute(
+                _LOAD, params):
+            account.holds[rid] = Hold(n, m, tier, status == ACTIVE, expires, confirmed, symbol,
+                                      created)
         return account
 
     @staticmethod
     def _catch_up(conn: Connection, account_id: str, account: _Account) -> None:
-        rows = conn.execute(_SINCE, {"b_account": account_id, "b_last": account.last_event})
-        for event_id, event, rid, at, n, m, tier, expires in rows:
-            if event == "RESERVE":
-                account.holds[rid] = Hold(n, m, tier, True, expires, None)
-            elif event == "CONFIRM":
-                h = account.holds.get(rid)
-                if h is not None:
-                    account.holds[rid] = h._replace(active=False, confirmed_at=at)
-            else:  # RELEASE, EXPIRE
-                account.holds.pop(rid, None)
-            account.last_event = int(event_id)
+        rows = conn.execute(_SINCE, {"b_account": account_id,
+                                     "b_last": account.last_event}).all()
+        if not rows:
+            return
+        with account.lock:  # readers catch up too: apply each event once, in order
+            for event_id, event, rid, at, n, m, tier, expires, symbol, created in rows:
+                if event_id <= account.last_event:
+                    continue
+                HoldLedger._apply(account, event, rid, at,
+                                  Hold(n, m, tier, True, expires, None, symbol, created))
+                account.last_event = int(event_id)
+
+    @staticmethod
+    def _apply(account: _Account, event: str, rid: str, at: datetime, hold: Hold) -> None:
+        if event == "RESERVE":
+            account.holds[rid] = hold
+        elif event == "CONFIRM":
+            h = account.holds.get(rid)
+            if h is not None:
+                account.holds[rid] = h._replace(active=False, confirmed_at=at)
+        else:  # RELEASE, EXPIRE
+            account.holds.pop(rid, None)
 
 
 def held(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
@@ -169,3 +200,21 @@ def held(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
             if tier is not None and h.tier == tier:
                 tier_notional += h.notional
     return notional, margin, tier_notional
+
+
+def opener_counts(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
+                  since: datetime) -> tuple[frozenset[str], int]:
+    """The symbols of the holds that count, and how many holds were granted since ``since``.
+
+    A hold granted since ``since`` is an opening order of the period unless it was given
+    back: active and not expired at ``now``, or confirmed (whatever ``as_of``).
+    """
+    symbols = set()
+    opened = 0
+    for h in holds:
+        if h.counts(now, as_of):
+            symbols.add(h.symbol)
+        if h.created_at is not None and h.created_at >= since and (
+                not h.active or h.expires_at > now):
+            opened += 1
+    return frozenset(symbols), opened

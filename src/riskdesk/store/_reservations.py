@@ -33,7 +33,7 @@ from riskdesk.store._base import (
     check_text,
     check_time,
 )
-from riskdesk.store._holds import CONFIRMED, Hold, expire_due, held
+from riskdesk.store._holds import CONFIRMED, Hold, expire_due, held, opener_counts
 
 _R = t.reservations
 _E = t.reservation_events
@@ -375,6 +375,29 @@ class ReservationOps(StoreBase):
         return HeldBudget(sum(s.count for s in by_symbol),
                           sum((s.notional for s in by_symbol), _ZERO),
                           sum((s.margin for s in by_symbol), _ZERO), tuple(by_symbol))
+
+    def pending_openers(self, account_id: str, *, now: datetime, as_of: datetime | None,
+                        since: datetime) -> tuple[frozenset[str], int]:
+        """The symbols of approved openers not yet in the account, and the openers since ``since``.
+
+        The symbols are those of the holds :meth:`held_budget` counts (a symbol with an
+        approved opener counts as an open position before its fill shows in the account). The
+        number is of holds granted at or after ``since`` and not given back: active and not
+        expired at ``now``, or confirmed (an opening order sent in the period).
+
+        One read of the reservation events since the store last looked (the store keeps the
+        account's holds in memory). Holds granted after it are checked again inside the
+        transaction of a decision write that carries what was counted
+        (:class:`~riskdesk.store.OpenersSeen`).
+        """
+        account_id = check_text(account_id, "account_id")
+        check_time(now, "now")
+        check_time(since, "since")
+        if as_of is not None:
+            check_time(as_of, "as_of")
+        with self._read() as conn:
+            holds = self._holds.current(conn, account_id)
+        return opener_counts(holds, now, as_of, since)
 
     def reservation_events(self, account_id: str, *, after_id: int = 0,
                            limit: int = 100_000) -> list[dict[str, Any]]:

@@ -26,6 +26,29 @@ from riskdesk.store._reservations import (
 
 
 @dataclass(frozen=True, slots=True)
+class OpenersSeen:
+    """What a decision counted of the account's openers; checked again when it is written.
+
+    Parameters
+    ----------
+    positions
+        Symbols with a position in the account state decided on.
+    pending
+        Symbols with an approved opener not yet in that state (:meth:`Store.pending_openers`).
+    opened
+        Openers of the period counted (for a per-day trade limit), or ``None`` when no such
+        limit applies.
+    since
+        Start of that period.
+    """
+
+    positions: frozenset[str]
+    pending: frozenset[str]
+    opened: int | None
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class HoldRequest:
     """Budget to reserve for a decision before it is journaled.
 
@@ -41,6 +64,10 @@ class HoldRequest:
         Time-to-live, in (0, 7 days].
     limits
         The caps to respect (see :class:`~riskdesk.store.ReservationLimits`).
+    seen
+        The openers the decision counted; when more openers were granted since that would
+        count against it (another symbol's, or one of the period), the write fails with
+        :class:`StaleStateError` and the decision is made again.
     """
 
     account_id: str
@@ -48,6 +75,7 @@ class HoldRequest:
     margin: Decimal
     ttl_seconds: float
     limits: ReservationLimits
+    seen: OpenersSeen | None = None
 
     def __post_init__(self) -> None:
         s = object.__setattr__
