@@ -15,6 +15,8 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
+from rich.protocol import is_renderable
 from rich.text import Text
 
 from riskdesk.cli._app import (
@@ -24,6 +26,7 @@ from riskdesk.cli._app import (
     EXIT_INTERNAL,
     EXIT_STATE,
 )
+from riskdesk.config import RiskConfig
 from riskdesk.errors import (
     BrokerError,
     ComputationError,
@@ -61,11 +64,39 @@ def reader_gone() -> typer.Exit:
     return typer.Exit(EXIT_BROKEN_PIPE)
 
 
+#: The widest line measured for output that is not going to a terminal.
+_NO_TERMINAL_MAX_WIDTH = 1 << 16
+
+
 class _Console(Console):
     def on_broken_pipe(self) -> None:
         # Rich's default exits 1, which is "the desk said no" here.
         self.quiet = True
         raise reader_gone()
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """Print as rich does; where no terminal reads it, as wide as the output needs.
+
+        A pipe or a file has no width to keep to, and rich's fallback of 80 columns would
+        cut table cells short (``…``) or wrap them: ids and amounts a person copies. There
+        the console is as wide as the widest line of ``objects``, every cell in full, each
+        row on one line. On a terminal, rich keeps to the terminal's width.
+        """
+        if self.is_terminal:
+            super().print(*objects, **kwargs)
+            return
+        unbounded = self.options.update_width(_NO_TERMINAL_MAX_WIDTH)
+        needed = max((Measurement.get(self, unbounded, o).maximum
+                      for o in objects if is_renderable(o)), default=0)
+        if needed <= self.width:
+            super().print(*objects, **kwargs)
+            return
+        given = self._width
+        self._width = needed
+        try:
+            super().print(*objects, **kwargs)
+        finally:
+            self._width = given
 
 
 # User text (symbols, key names, file names, values in messages) is printed as given: no
@@ -165,11 +196,15 @@ def open_service(db: str, config: str = "default", *, create: bool = False
                  ) -> Iterator[Service]:
     """A service on ``db``.
 
-    A database that cannot be opened raises :class:`StoreUnavailableError`, which
-    :func:`exits` turns into exit code 3. So does a SQLite file that does not exist, unless
-    ``create``: a mistyped path must not be answered from a new, empty database.
+    The configuration is checked before the database is touched (a bad ``--config`` is
+    exit 2, never 3). A database that cannot be opened raises
+    :class:`StoreUnavailableError`, which :func:`exits` turns into exit code 3. So does a
+    SQLite file that does not exist, unless ``create``: a mistyped path must not be answered
+    from a new, empty database.
     """
     _require_ref(config, "--config")
+    # Bad input first: a configuration that cannot be used is exit 2 whatever the database.
+    RiskConfig.load(config)
     if not create:
         _require_sqlite_file(db)
     service = Service.open(Settings(db_url=db, config=config))

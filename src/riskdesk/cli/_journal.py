@@ -17,6 +17,10 @@ from riskdesk.cli._common import (
     plain_number,
     print_json,
 )
+from riskdesk.store._base import check_text
+
+#: The longest symbol the journal holds.
+SYMBOL_MAX = 64
 
 journal_app = typer.Typer(help="Read the decision journal.", no_args_is_help=False)
 app.add_typer(journal_app, name="journal")
@@ -31,6 +35,8 @@ def tail(limit: int = typer.Option(20, "-n", "--limit", min=1, max=10000),
          db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Print the latest decisions, newest first."""
     start = None if since is None else parse_time(since, "--since")
+    if symbol is not None:  # bad input before the database is opened
+        check_text(symbol, "--symbol", SYMBOL_MAX)
     with open_service(db) as service, flag_names({"symbol": "--symbol", "limit": "--limit"}):
         entries = service.journal(limit=limit, since=start, symbol=symbol)["entries"]
     if as_json:

@@ -9,6 +9,9 @@ from rich.table import Table
 
 from riskdesk.cli._app import app
 from riskdesk.cli._common import DbOption, JsonOption, exits, open_service, out, print_json
+from riskdesk.errors import InvalidInputError
+from riskdesk.store._base import check_text
+from riskdesk.store._keys import SCOPES
 
 keys_app = typer.Typer(help="Create, list and revoke API keys (stored hashed).",
                        no_args_is_help=False)
@@ -25,6 +28,12 @@ def create(name: str = typer.Argument(..., help="Who or what the key is for."),
            scope: list[str] = _SCOPE,
            db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Create a key and print its secret once."""
+    # Checked before the database is opened: a refused request creates no database.
+    check_text(name, "name")
+    if not name.isprintable():
+        raise InvalidInputError("name", name, "printable characters on one line")
+    if not scope or any(s not in SCOPES for s in scope):
+        raise InvalidInputError("scopes", scope, f"a non-empty subset of {', '.join(SCOPES)}")
     with open_service(db, create=True) as service:
         key_id, plaintext = service.store.create_api_key(name, scope)
         # The scopes as stored (each once), the same as `keys list` shows.
@@ -72,6 +81,7 @@ def _utc(when: datetime | None) -> str:
 def revoke(key_id: str = typer.Argument(..., help="The key id (from keys list)."),
            db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Revoke a key; requests with it are refused from now on."""
+    check_text(key_id, "key_id")  # bad input before the database is opened
     with open_service(db) as service:
         key = service.store.revoke_api_key(key_id)
     if as_json:

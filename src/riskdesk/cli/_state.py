@@ -16,6 +16,10 @@ from riskdesk.cli._common import (
     out,
     print_json,
 )
+from riskdesk.errors import InvalidInputError
+
+#: The policies of ``reconcile --policy``.
+POLICIES = ("report", "adopt_remote")
 
 
 @app.command("state")
@@ -64,6 +68,8 @@ def reconcile(db: str = DbOption, config: str = ConfigOption,
               policy: str = typer.Option("report", help="report or adopt_remote."),
               as_json: bool = JsonOption) -> None:
     """Compare local and broker positions and orders; exit 1 when they differ."""
+    if policy not in POLICIES:  # bad input before the database is opened
+        raise InvalidInputError("--policy", policy, " or ".join(POLICIES))
     with open_service(db, config) as service, flag_names({"policy": "--policy"}):
         report = service.reconcile(policy)
     if as_json:

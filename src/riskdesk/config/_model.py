@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
+from yaml.reader import ReaderError
 
 from riskdesk.config._exits_section import Exits
 from riskdesk.config._sections import (
@@ -125,14 +126,19 @@ class RiskConfig(Section):
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{p}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} "
                               f"at offset {exc.start})", str(p)) from None
+        # A TOML file is read as YAML too, and refused with a word on why it does not fit.
+        toml = " (riskdesk reads configuration files as YAML, not TOML)" if (
+            p.suffix.lower() == ".toml") else ""
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{p}: not valid YAML: {exc}", str(p)) from None
+            raise ConfigError(f"{p}: not valid YAML{yaml_error_detail(exc, text)}{toml}",
+                              str(p)) from None
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            raise ConfigError(f"{p}: expected a mapping of sections at the top level", str(p))
+            raise ConfigError(f"{p}: expected a mapping of sections at the top level{toml}",
+                              str(p))
         base = data.pop("extends", None)
         if base is not None:
             # Only a shipped preset: a name is not a path to wander out of the presets with.
@@ -177,6 +183,83 @@ class RiskConfig(Section):
         """The full configuration, every default spelled out, as YAML."""
         data = json.loads(self.model_dump_json())
         return yaml.safe_dump(data, sort_keys=False)
+
+
+#: PyYAML's words for what it was reading when it stopped, as a person names them.
+_YAML_CONTEXTS = {
+    "while parsing a flow sequence": "the [ list opened",
+    "while parsing a flow mapping": "the { mapping opened",
+    "while parsing a block mapping": "the mapping that starts",
+    "while parsing a block collection": "the list that starts",
+    "while parsing a block node": "the value that starts",
+    "while parsing a flow node": "the value that starts",
+    "while scanning a quoted scalar": "the quoted text opened",
+    "while scanning a simple key": "the key that starts",
+    "while scanning a block scalar": "the block of text that starts",
+    "while scanning an anchor": "the anchor that starts",
+    "while scanning an alias": "the alias that starts",
+    "while scanning a tag": "the tag that starts",
+    "while scanning a directive": "the directive that starts",
+    "while constructing a mapping": "the mapping that starts",
+}
+#: PyYAML's problems, in plain words, by how their text starts.
+_YAML_PROBLEMS = (
+    ("found character '\\t' that cannot start any token",
+     "a tab character (indent with spaces)"),
+    ("found unexpected end of stream", "unexpected end of the file"),
+    ("mapping values are not allowed here",
+     "a ':' where no value can start (indent a section's keys under it, or quote a value "
+     "holding ': ')"),
+    ("expected '<document start>', but found",
+     "more text after the top-level value ended (each line should be 'key: value')"),
+    ("expected <block end>, but found",
+     "an entry that is not in line with the ones before it (check the indentation)"),
+    ("could not find expected ':'", "a key without its ':'"),
+)
+
+#: PyYAML's names of what it found, in plain words.
+_YAML_TOKENS = (("'<stream end>'", "the end of the file"), ("'<scalar>'", "a value"),
+                ("'<block mapping start>'", "an indented mapping"),
+                ("'<block sequence start>'", "an indented list"),
+                ("'<block end>'", "the end of an indented block"))
+
+
+def yaml_error_detail(exc: yaml.YAMLError, text: str) -> str:
+    """Where and why PyYAML refused ``text``: `` at line L, column C: <problem>``.
+
+    Lines and columns count from 1, as editors do; the problem is in plain words where
+    PyYAML's are its own jargon. The parser's rendering (the source lines it quotes, ``^``
+    markers, ``"<unicode string>"`` for the file) is left out: the caller names the file.
+    Without a place, ``": <problem>"``.
+    """
+    if isinstance(exc, ReaderError):
+        line, column = _line_column(text, exc.position)
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        return (f" at line {line}, column {column}: the character U+{ord(char):04X} is not "
+                "allowed in YAML")
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return ": " + " ".join(str(exc).split())
+    problem = exc.problem or exc.context or "not valid YAML"
+    for start, plain in _YAML_PROBLEMS:
+        if problem.startswith(start):
+            problem = plain
+            break
+    for token, plain in _YAML_TOKENS:
+        problem = problem.replace(token, plain)
+    mark, opened = exc.problem_mark or exc.context_mark, exc.context_mark
+    if exc.context and exc.problem and opened is not None and (
+            mark is None or (opened.line, opened.column) != (mark.line, mark.column)):
+        what = _YAML_CONTEXTS.get(exc.context, exc.context.removeprefix("while "))
+        problem += f" (in {what} at line {opened.line + 1}, column {opened.column + 1})"
+    if mark is None:
+        return f": {problem}"
+    return f" at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """The line and column, from 1, of the character at ``position`` in ``text``."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1, position - line_start + 1
 
 
 def _preset_data(name: str) -> dict[str, Any]:
