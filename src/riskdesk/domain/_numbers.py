@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
@@ -44,6 +45,8 @@ _DECIMAL_MODES = {
 
 #: Absolute magnitude above which a money, price or quantity value is rejected as absurd.
 MAX_MAGNITUDE = Decimal("1e15")
+#: A decimal number as text: ASCII digits, an optional sign, one point, an optional exponent.
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def to_decimal(value: object, field: str, *, allow_negative: bool = False,
@@ -84,8 +87,13 @@ def to_decimal(value: object, field: str, *, allow_negative: bool = False,
             raise InvalidInputError(field, value, "a finite number")
         d = Decimal(repr(value))
     elif isinstance(value, str):
+        text = value.strip()
+        if _DECIMAL_TEXT.fullmatch(text) is None:
+            # Python's Decimal also reads "4_30", non-ASCII digits, "NaN" and "Infinity".
+            raise InvalidInputError(field, value, "a decimal number (digits 0-9, one '.', "
+                                    "an optional sign and exponent)")
         try:
-            d = Decimal(value.strip())
+            d = Decimal(text)
         except InvalidOperation:
             raise InvalidInputError(field, value, "a decimal number") from None
     else:
