@@ -292,7 +292,7 @@ def test_seed000_two_phase_batching_reducers_fund_the_openers():
     assert by["MSFT"].signed_qty == -15
     assert by["MSFT"].log_line() == \
         "SizeDecision: MSFT qty=-15 (TARGET), notional=6000.00, intended_val=6000.00"
-    assert plan.freed_margin == pytest.approx(21_000)
+    assert plan.freed_margin == 21_000
     assert by["NVDA"].decision.notional == 12_000
     assert by["GOOGL"].decision.notional == 10_000
     # The last opener gets what is left: (5,000 + 21,000 - 22,000) x 95% = 3,800.
@@ -300,12 +300,12 @@ def test_seed000_two_phase_batching_reducers_fund_the_openers():
     assert by["TSLA"].decision.notional == 3_800
     assert by["AMD"].decision.reasons == (R.SIGNAL_BELOW_THRESHOLD,)
     assert by["AMD"].log_line().startswith("SizeDecision: AMD qty=0 (REJECT")
-    spent = sum(float(line.decision.margin_required) for line in plan.lines
+    spent = sum(line.decision.margin_required for line in plan.lines
                 if line.phase == "B" and line.decision.approved)
     # Within the budget the reducers freed plus what was available (each order within 95% of
-    # the buying power left when it is decided).
+    # the buying power left when it is decided); exact decimals.
     assert spent <= 5_000 + plan.freed_margin
-    assert plan.available_after == pytest.approx(5_000 + plan.freed_margin - spent)
+    assert plan.available_after == 5_000 + plan.freed_margin - spent
     for line in plan.lines:
         if line.phase == "B" and line.decision.approved:
             assert line.decision.notional <= 15_000                 # order notional cap

@@ -7,9 +7,21 @@ policy detail allow extra keys, so the desk can explain more without breaking cl
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _number_as_text(value: Any) -> Any:
+    # Plan answers stored for an Idempotency-Key by earlier versions hold JSON numbers here:
+    # a replay answers them as decimal strings instead of failing.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value)
+    return value
+
+
+#: A decimal string in an answer (money, a price or a quantity).
+DecimalText = Annotated[str, BeforeValidator(_number_as_text)]
 
 
 class _Out(BaseModel):
@@ -146,8 +158,9 @@ class ScalingStrategyOut(_Out):
     max_risk_pct: float | None = Field(description="The tier's highest risk per trade, "
                                                    "a fraction of equity.")
     risk_pct: float | None = Field(description="The risk per trade used, a fraction of equity.")
-    risk_per_trade: float | None = Field(description="``equity x risk_pct``, in the account's "
-                                                     "currency.")
+    risk_per_trade: str | None = Field(description="``equity x risk_pct``, in the account's "
+                                                   "currency (a decimal string); null below "
+                                                   "every tier.")
     symbols: list[str] = Field(description="Symbols the tier trades; empty: any.")
     phase: int | None = Field(description="Seed 004's account phase; null when phases are "
                                           "disabled.")
@@ -276,13 +289,74 @@ class RecommendationOut(_Out):
     reservation_expires_at: str | None
 
 
+class PlanDecisionOut(_Out):
+    """The desk's decision of one plan line, as it was made, before any budget was held.
+
+    ``decisions[]`` holds the same decision as journaled, with its journal id and reservation:
+    an opener whose reservation was refused (concurrent holds took its budget) is a REJECT
+    there, with quantity, notional and margin zero, while its line shows the decision made.
+    """
+
+    action: str = Field(description="ENTER, REJECT, CAUTION, HOLD or ENTER_AND_CLOSE_WORST.")
+    symbol: str
+    side: str = Field(description="The order's side: LONG buys, SHORT sells.")
+    intent: str = Field(description="OPEN adds risk, REDUCE cuts or closes a position.")
+    quantity: DecimalText = Field(description="Executable quantity after quantization; zero "
+                                              "unless an order goes out.")
+    price: DecimalText = Field(description="Reference price the decision used.")
+    notional: DecimalText = Field(description="``quantity x price x contract size``.")
+    leverage: DecimalText
+    margin_required: DecimalText = Field(description="``notional / leverage`` for an opener; "
+                                                     "zero for a reducer.")
+    execution_method: str = Field(description="LIMIT, MARKET, TWAP or ICEBERG.")
+    binding_cap: str | None = Field(description="The cap that set the size; null when none "
+                                                "bound.")
+    risk_pct: float = Field(description="Notional in percent of equity, as "
+                                        "``decisions[].risk_pct``.")
+    reasons: list[str] = Field(description="Reason codes of a REJECT, CAUTION or HOLD.")
+    close_symbols: list[str] = Field(description="For ENTER_AND_CLOSE_WORST, the positions "
+                                                 "to close first.")
+    decided_at: str | None = Field(description="ISO 8601 time of the decision.")
+    trail: list[AdjustmentOut] = Field(description="Every adjustment, cap and gate in "
+                                                   "pipeline order (``decisions[].adjustments``).")
+
+
+class PlanLineOut(_Out):
+    """One order of a plan."""
+
+    phase: Literal["A", "B"] = Field(description="``A``: a reducer, run first; ``B``: an "
+                                                 "opener, sized on what phase A frees.")
+    symbol: str = Field(description="The target's symbol.")
+    target_weight: float = Field(description="The requested target position, a signed "
+                                             "fraction of equity.")
+    intended_val: DecimalText = Field(description="``|target_weight| x equity x "
+                                          "capital_utilization_factor``, the position's "
+                                          "intended value in the account's currency.")
+    current_qty: DecimalText = Field(description="Signed quantity held before the plan "
+                                                 "(negative: short).")
+    log: str = Field(description="Seed 000's log line, ``SizeDecision: AAPL qty=-22 (TARGET), "
+                                 "notional=..., ...``; a line that sends no order says why.")
+    decision: PlanDecisionOut = Field(description="The desk's decision for this order.")
+
+
+class PlanSummaryOut(_Out):
+    """The account's free balance across a plan."""
+
+    available_before: DecimalText = Field(description="Free balance before the plan.")
+    freed_margin: DecimalText = Field(description="Margin the approved reducers free.")
+    available_after: DecimalText = Field(description="Free balance once every approved line has "
+                                             "filled: before, plus the freed margin, less "
+                                             "the openers' margin (never below zero).")
+
+
 class PlanOut(_Out):
     """``POST /api/orders/plan``: reducers first, then openers."""
 
-    lines: list[dict[str, Any]] = Field(description="Plan lines in execution order.")
-    summary: dict[str, Any] = Field(description="Available capital before and after, and "
+    lines: list[PlanLineOut] = Field(description="Plan lines in execution order.")
+    summary: PlanSummaryOut = Field(description="Available capital before and after, and "
                                                 "the margin the reducers free.")
-    decisions: list[RecommendationOut] = Field(description="Each line's decision, journaled.")
+    decisions: list[RecommendationOut] = Field(description="Each line's decision, journaled, "
+                                                           "in the lines' order.")
 
 
 class ReservationOut(_OpenOut):

@@ -49,7 +49,7 @@ class PlanLine:
     phase: str
     symbol: str
     target_weight: float
-    intended_val: float
+    intended_val: Decimal
     current_qty: Decimal
     decision: Decision
 
@@ -65,8 +65,8 @@ class PlanLine:
         if not d.approved:
             return None
         n = float(d.notional)
-        return SizeDecision(self.symbol, self.signed_qty, float(d.price), n, self.intended_val,
-                            n, d.binding_cap)
+        return SizeDecision(self.symbol, self.signed_qty, float(d.price), n,
+                            float(self.intended_val), n, d.binding_cap)
 
     def log_line(self) -> str:
         """Seed 000's log line, ``SizeDecision: AAPL qty=-22 (TARGET), notional=..., ...``.
@@ -83,7 +83,7 @@ class PlanLine:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"phase": self.phase, "symbol": self.symbol, "target_weight": self.target_weight,
-                "intended_val": self.intended_val, "current_qty": str(self.current_qty),
+                "intended_val": str(self.intended_val), "current_qty": str(self.current_qty),
                 "log": self.log_line(), "decision": self.decision.to_dict()}
 
 
@@ -101,12 +101,14 @@ class Plan:
         Margin the approved reducers free.
     available_after
         Free balance once every approved line has filled.
+
+    Money is exact (``Decimal``): the balances and margins of the account and the decisions.
     """
 
     lines: tuple[PlanLine, ...]
-    available_before: float
-    freed_margin: float
-    available_after: float
+    available_before: Decimal
+    freed_margin: Decimal
+    available_after: Decimal
 
     def log_lines(self) -> list[str]:
         """Every line's seed 000 log line, in execution order."""
@@ -115,8 +117,9 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"lines": [line.to_dict() for line in self.lines],
-                "available_before": self.available_before, "freed_margin": self.freed_margin,
-                "available_after": self.available_after}
+                "available_before": str(self.available_before),
+                "freed_margin": str(self.freed_margin),
+                "available_after": str(self.available_after)}
 
 
 def _reduced(positions: list[Position], symbol: str, qty: Decimal) -> list[Position]:
@@ -131,11 +134,9 @@ def _reduced(positions: list[Position], symbol: str, qty: Decimal) -> list[Posit
     return out
 
 
-def _with(account: AccountState, positions: list[Position], margin_delta: float,
-          notional_delta: float, trades: int) -> AccountState:
+def _with(account: AccountState, positions: list[Position], md: Decimal, nd: Decimal,
+          trades: int) -> AccountState:
     """The account after fills: positions replaced, balances moved by the deltas."""
-    md = Decimal(repr(margin_delta))
-    nd = Decimal(repr(notional_delta))
     assert account.buying_power is not None
     return replace(account, positions=tuple(positions),
                    available=max(Decimal(0), account.available - md),
@@ -168,8 +169,9 @@ def plan_targets(desk: Desk, targets: Mapping[str, float], account: AccountState
     factor = p.capital_utilization_factor
     lines: list[PlanLine] = []
     positions = list(account.positions)
-    freed = 0.0
-    freed_notional = 0.0
+    freed = Decimal(0)
+    freed_notional = Decimal(0)
+    dec_factor = Decimal(repr(factor))
     current: dict[str, Decimal] = {}
     openers: list[tuple[float, str, float]] = []
 
@@ -196,10 +198,11 @@ def plan_targets(desk: Desk, targets: Mapping[str, float], account: AccountState
                 sig = Signal(sym, pos.side.opposite, strength=w, reduce_only=True)
                 d = desk._decide(sig, account, market, now,
                                  reduce_qty=qty)
-                lines.append(PlanLine("A", sym, w, abs(target), cur_qty, d))
+                lines.append(PlanLine("A", sym, w, _intended(w, account, dec_factor), cur_qty,
+                                      d))
                 if d.approved:
-                    freed += float(d.notional) / float(pos.leverage)
-                    freed_notional += float(d.notional)
+                    freed += d.notional / pos.leverage
+                    freed_notional += d.notional
                     positions = _reduced(positions, sym, d.quantity)
             held_signed = 0.0 if flip else target if abs(target) < abs(held_signed) \
                 else held_signed
@@ -218,7 +221,7 @@ def plan_targets(desk: Desk, targets: Mapping[str, float], account: AccountState
                 f"{abs(w) * eq * factor:,.2f}; {delta:,.2f} to add")
         d = desk._decide(sig, sim, market, now, requested=delta,
                          requested_note=note)
-        lines.append(PlanLine("B", sym, w, abs(w) * eq * factor, current[sym], d))
+        lines.append(PlanLine("B", sym, w, _intended(w, account, dec_factor), current[sym], d))
         if d.approved:
             new_pos = Position(sym, side, d.quantity, d.price, leverage=d.leverage,
                                contract_size=market.rules.contract_size)
@@ -235,5 +238,10 @@ def plan_targets(desk: Desk, targets: Mapping[str, float], account: AccountState
                     merged.append(q)
             if not added:
                 merged.append(new_pos)
-            sim = _with(sim, merged, float(d.margin_required), float(d.notional), 1)
-    return Plan(tuple(lines), float(account.available), freed, float(sim.available))
+            sim = _with(sim, merged, d.margin_required, d.notional, 1)
+    return Plan(tuple(lines), account.available, freed, sim.available)
+
+
+def _intended(weight: float, account: AccountState, factor: Decimal) -> Decimal:
+    """``|weight| x equity x factor`` in exact decimals (the weight as written)."""
+    return abs(Decimal(repr(weight))) * account.equity * factor

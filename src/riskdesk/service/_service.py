@@ -249,7 +249,7 @@ class Service(Deciding, Exiting):
         """The small / medium / large account profile."""
         account = self.account()
         with self._desk(persist=False) as desk:
-            return ports.as_dict(desk.scaling_strategy(account))
+            return ports.scaling_view(desk.scaling_strategy(account), account.equity)
 
     def drawdown_status(self) -> dict[str, Any]:
         """Drawdown state, multipliers and the circuit breaker."""
@@ -306,7 +306,7 @@ class Service(Deciding, Exiting):
         account = self.account(now)
         with self._desk(persist=False) as desk:
             margin = ports.margin_view(desk.margin_status(account))
-            scaling = ports.as_dict(desk.scaling_strategy(account))
+            scaling = ports.scaling_view(desk.scaling_strategy(account), account.equity)
             trading = desk.trading_state(account, now)
             drawdown = ports.drawdown_view(desk.drawdown_status(account, now), trading, now)
         history = self.store.capital_history(now - timedelta(hours=hours))

@@ -222,7 +222,7 @@ def test_scaling_strategy_is_the_configured_large_account_profile(api: Api) -> N
         large.max_positions, large.min_leverage, large.max_leverage)
     assert (out.min_risk_pct, out.max_risk_pct, out.risk_pct) == (
         large.min_risk_pct, large.max_risk_pct, large.risk_pct)
-    assert out.risk_per_trade == pytest.approx(float(CASH) * large.risk_pct)
+    assert Decimal(out.risk_per_trade) == CASH * Decimal(repr(large.risk_pct))
     assert out.phase is None  # phases are off in the default preset
     assert _get(api, ANALYSIS)["scaling_strategy"] == body
 
