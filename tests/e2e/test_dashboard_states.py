@@ -150,12 +150,16 @@ def test_a_halted_or_reduce_only_desk_is_announced(live_service: Live) -> None:
         _set_state(live, "halt", "exchange incident")
         expect(alerts).to_contain_text("TRADING HALTED", timeout=10000)
         expect(alerts).to_contain_text("set by an operator")
+        expect(alerts).to_contain_text("Set by ops-halt")  # who, when and why
+        expect(alerts).to_contain_text("\u201cexchange incident\u201d")
         expect(page.get_by_test_id("trading-state")).to_have_text("HALTED")
         expect(page.get_by_test_id("dd-entries")).to_contain_text("refused")
 
         _set_state(live, "reduce-only", "cutting risk")
         expect(alerts).to_contain_text("REDUCE-ONLY", timeout=10000)
         expect(alerts).not_to_contain_text("TRADING HALTED")
+        expect(alerts).to_contain_text("cutting risk")
+        expect(alerts).not_to_contain_text("exchange incident")
 
         _set_state(live, "resume", "all clear")
         expect(alerts).to_be_empty(timeout=10000)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from riskdesk import __version__
-from riskdesk.api._auth import AdminCaller, ServiceDep
+from riskdesk.api._auth import AdminCaller, ReadCaller, ServiceDep
 from riskdesk.api._capital import answer_head
 from riskdesk.api._errors import ERROR_RESPONSES
 from riskdesk.api._requests import TradingStateIn
-from riskdesk.api._responses import HealthOut, TradingStateOut
+from riskdesk.api._responses import HealthOut, OperatorStateOut, TradingStateOut
 from riskdesk.api._strict_json import StrictJSONRoute
 from riskdesk.errors import StateError
 from riskdesk.service import CONTENT_TYPE
@@ -32,6 +32,20 @@ def set_trading_state(body: TradingStateIn, service: ServiceDep,
     """
     return service.set_trading_state(body.trading_state, operator=caller.name,
                                      note=body.note, reset_breaker=body.reset_breaker)
+
+
+@router.get("/api/admin/trading-state", response_model=OperatorStateOut)
+def operator_state(service: ServiceDep, _: ReadCaller,
+                   changes: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+    """The trading state an operator set, with who, when and why, and the effective state.
+
+    Read scope: whoever watches the desk may see why it is halted. The operator's part
+    answers while the broker is down (the effective state is then null, with the reason).
+    """
+    return service.operator_state(changes=changes)
+
+
+answer_head(router)
 
 
 @ops.get("/healthz", response_model=HealthOut,

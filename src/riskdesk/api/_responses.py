@@ -403,6 +403,34 @@ class TradingStateOut(_OpenOut):
     note: str
 
 
+class OperatorChangeOut(_Out):
+    """One operator action: a trading-state change or a breaker reset."""
+
+    at: str = Field(description="ISO 8601 time of the action.")
+    operator: str = Field(description="The API key name (or CLI operator) that acted.")
+    trading_state: str | None = Field(description="The trading state it set.")
+    note: str | None = Field(description="The operator's note.")
+
+
+class OperatorStateOut(_Out):
+    """``GET /api/admin/trading-state``."""
+
+    operator_state: str = Field(description="ACTIVE, REDUCING or HALTED as an operator set it.")
+    trading_state: str | None = Field(description="The effective state (the operator's, the "
+                                                  "breaker's and margin RED's, the most severe "
+                                                  "wins); null when the account cannot be read.")
+    reasons: list[str] | None = Field(description="Reason codes of the effective state "
+                                                  "(``TRADING_HALTED`` then its causes); null "
+                                                  "when the account cannot be read.")
+    account_error: str | None = Field(description="Why the account could not be read, or "
+                                                  "null.")
+    breaker: dict[str, Any] = Field(description="The drawdown circuit breaker: ``tripped``, "
+                                                "``tripped_at``, ``until``, ``reason``, "
+                                                "``reset_by``, ``reset_at``, ``reset_note``.")
+    changes: list[OperatorChangeOut] = Field(description="The latest operator actions, "
+                                                         "newest first.")
+
+
 class HealthOut(_Out):
     """``GET /healthz``."""
 

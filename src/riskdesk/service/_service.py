@@ -388,6 +388,44 @@ class Service(Deciding, Exiting):
         return {"trading_state": current.value, "operator": operator, "note": note,
                 "at": now.isoformat()}
 
+    def operator_state(self, *, changes: int = 10) -> dict[str, Any]:
+        """The trading state an operator set, who set it, when and why, and the effective one.
+
+        The operator's part is read from the store alone, so it answers while the broker is
+        down; ``trading_state`` and ``reasons`` (the effective state, with the breaker and
+        margin RED) are then ``None`` and ``account_error`` says why.
+
+        Parameters
+        ----------
+        changes
+            How many of the latest operator actions to list, newest first (1 to 100).
+        """
+        if isinstance(changes, bool) or not isinstance(changes, int) or not 1 <= changes <= 100:
+            raise InvalidInputError("changes", changes, "an integer from 1 to 100")
+        now = self.clock()
+        with self._desk(persist=False) as desk:
+            state = desk.state
+        actions = [e for e in self.store.trading_state_events(limit=200)
+                   if e["operator"] is not None][:changes]
+        out: dict[str, Any] = {
+            "operator_state": state.trading_state.value,
+            "breaker": state.breaker.to_dict(),
+            "changes": [{"at": e["at"].isoformat(), "operator": e["operator"],
+                         "trading_state": e["trading_state"], "note": e["note"]}
+                        for e in actions],
+            "trading_state": None, "reasons": None, "account_error": None,
+        }
+        try:
+            account = self.account(now)
+        except (BrokerError, StateError) as exc:
+            out["account_error"] = str(exc)
+            return out
+        with self._desk(persist=False) as desk:
+            effective, reasons = desk.trading_state(account, now)
+        out["trading_state"] = effective.value
+        out["reasons"] = [r.value for r in reasons]
+        return out
+
     def health(self) -> dict[str, str]:
         """Liveness of the database and the broker (raises :class:`StateError` when down)."""
         ports.ping(self.store)

@@ -184,7 +184,7 @@ function renderDrawdown(a) {
 }
 
 // A banner for every state in which the desk refuses what a bot may expect it to accept.
-function renderAlerts(a) {
+function renderAlerts(a, o) {
   const box = $("alerts");
   box.replaceChildren();
   const d = a.drawdown_status;
@@ -196,12 +196,16 @@ function renderAlerts(a) {
     r === "BREAKER_TRIPPED" ? reasonText(r) + (d.breaker_until ? " until " + fmtTime(d.breaker_until) : "") : reasonText(r));
   const add = (cls, title, text) => box.appendChild(el("div", { class: "banner " + cls, "data-kind": title }, [
     el("strong", { text: title }), el("span", { text: text })]));
+  // The operator's own action, when the operator set what is in force: who, when and why.
+  const last = o && o.operator_state !== "ACTIVE" && o.changes && o.changes[0];
+  const by = last ? " Set by " + last.operator + " at " + fmtTime(last.at) +
+    (last.note ? ": \u201c" + last.note + "\u201d" : "") + "." : "";
   if (a.trading_state === "HALTED") {
     add("bad", "TRADING HALTED", "New exposure is refused; risk-reducing orders still pass." +
-      (why.length ? " Why: " + why.join("; ") + "." : ""));
+      (why.length ? " Why: " + why.join("; ") + "." : "") + by);
   } else if (a.trading_state === "REDUCING") {
     add("warn", "REDUCE-ONLY", "Only risk-reducing orders are accepted." +
-      (why.length ? " Why: " + why.join("; ") + "." : ""));
+      (why.length ? " Why: " + why.join("; ") + "." : "") + by);
   }
   if (d.breaker_tripped && a.trading_state !== "HALTED") {
     add("bad", "CIRCUIT BREAKER TRIPPED", breakerText(d) + ".");
@@ -334,12 +338,12 @@ function renderDecisions(entries) {
   }
 }
 
-function render(a, j) {
+function render(a, j, o) {
   $("login").hidden = true;
   $("board").hidden = false;
   setText("trading-state", a.trading_state, "badge " + a.trading_state);
   setText("config-name", "config: " + a.config_name);
-  renderAlerts(a);
+  renderAlerts(a, o);
   renderCapital(a.capital_state);
   renderMargin(a.margin_status);
   renderDrawdown(a);
@@ -376,12 +380,13 @@ async function refresh(gen) {
     const wantHistory = capitalHistory === null || Date.now() - historyAt >= HISTORY_MS;
     // The complete analysis with the shortest history window: the curve has its own request.
     const calls = [api("/api/capital/analysis/complete?hours=0.001", ctl.signal),
-      api("/api/journal?limit=25", ctl.signal)];
+      api("/api/journal?limit=25", ctl.signal),
+      api("/api/admin/trading-state?changes=1", ctl.signal)];
     if (wantHistory) calls.push(api("/api/capital/history?hours=" + HISTORY_HOURS, ctl.signal));
-    const [a, j, h] = await Promise.all(calls);
+    const [a, j, o, h] = await Promise.all(calls);
     if (gen !== generation) return;
     if (h) { capitalHistory = h.points; historyAt = Date.now(); }
-    render(a, j);
+    render(a, j, o);
     markFresh();
   } catch (err) {
     if (gen !== generation) return;
