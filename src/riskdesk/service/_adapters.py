@@ -365,9 +365,12 @@ def _risk_parity_view(*, volatilities: Mapping[str, float] | None, symbols: list
         names = list(volatilities)
         result = inverse_volatility([volatilities[n] for n in names])
     else:
-        if symbols is None or covariance is None:
+        if covariance is None:
             raise InvalidInputError("covariance", None,
                                     "volatilities, or symbols with a covariance matrix")
+        if symbols is None:
+            raise InvalidInputError("symbols", None, "the symbols of the covariance's rows, "
+                                    "in order (or volatilities instead of a covariance)")
         if len(set(symbols)) != len(symbols):
             raise InvalidInputError("symbols", symbols, "distinct symbols")
         if len(covariance) != len(symbols) or any(len(r) != len(symbols) for r in covariance):

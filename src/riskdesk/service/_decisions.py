@@ -95,7 +95,8 @@ class Deciding:
         """The account as the broker reports it now, with the capital tracker's marks."""
         raise NotImplementedError
 
-    def market(self, symbol: str, given: MarketInput | None, now: datetime) -> MarketSnapshot:
+    def market(self, symbol: str, given: MarketInput | None, now: datetime, *,
+               price_from: str | None = "market.price") -> MarketSnapshot:
         """A market snapshot from the caller's data, completed from the broker."""
         raise NotImplementedError
 
@@ -411,7 +412,8 @@ class Deciding:
         def make() -> DecisionWrite | None:
             now = self.clock()
             account, seen = self._with_openers(self.account(now), now)
-            markets = {s: self.market(s, MarketInput(price=prices.get(s)), now)
+            markets = {s: self.market(s, MarketInput(price=prices.get(s)), now,
+                                      price_from="the target's price")
                        for s in targets}
             plan, version = self.session.decide(
                 lambda desk: desk.plan(targets, account, markets, now=now), at=now)

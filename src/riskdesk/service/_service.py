@@ -136,7 +136,8 @@ class Service(Deciding, Exiting):
         except InvalidInputError as exc:
             raise BrokerError(f"the broker reported an unusable account: {exc}") from exc
 
-    def market(self, symbol: str, given: MarketInput | None, now: datetime) -> MarketSnapshot:
+    def market(self, symbol: str, given: MarketInput | None, now: datetime, *,
+               price_from: str | None = "market.price") -> MarketSnapshot:
         """A market snapshot from the caller's data, completed from the broker.
 
         It is dated ``now``, or by the venue's time of the order book it reads from the broker
@@ -147,26 +148,36 @@ class Service(Deciding, Exiting):
         UnknownSymbolError
             When the broker does not list ``symbol``.
         StateError
-            When neither the caller nor the broker has a price.
+            When neither the caller nor the broker has a price; the message names where the
+            caller may send one (``price_from``), or says the request has no such field.
         """
         g = given or MarketInput()
         rules = self.broker.market_rules(symbol)
         price = g.price if g.price is not None else self.broker.last_price(symbol)
         if price is None:
-            raise StateError(f"no price for {symbol}: send market.price or let the broker "
-                             "quote it")
+            where = f"send {price_from}" if price_from else "this request takes no price"
+            raise StateError(f"no price for {symbol}: the broker quotes none ({where})")
         bids, asks = g.bids, g.asks
         as_of = now
+        from_broker = False
         if not bids and not asks and self.config.liquidity.enabled:
             book = ports.order_book(self.broker, symbol, self.config.liquidity.far_levels)
             if book is not None:
-                bids, asks = book.bids, book.asks
+                bids, asks, from_broker = book.bids, book.asks, True
                 if book.as_of is not None:
                     # The venue's time of the levels the decision reads: a book the venue
                     # dated long ago makes the snapshot stale (MARKET_STALE refuses openers).
                     as_of = book.as_of
         bid = g.bid if g.bid is not None else (Decimal(repr(bids[0].price)) if bids else None)
         ask = g.ask if g.ask is not None else (Decimal(repr(asks[0].price)) if asks else None)
+        if bid is not None and ask is not None and bid > ask:
+            if from_broker and (g.bid is None or g.ask is None):
+                raise BrokerError(f"the broker's order book for {symbol} is crossed "
+                                  f"(bid {bid} > ask {ask})")
+            # Name the fields the caller sent (a quote, or the best levels of a book).
+            bid_field = "market.bid" if g.bid is not None else "market.bids[0].price"
+            ask_field = "market.ask" if g.ask is not None else "market.asks[0].price"
+            raise InvalidInputError(bid_field, bid, f"<= {ask_field} ({ask})")
         return MarketSnapshot(rules=rules, price=price, as_of=as_of, bid=bid, ask=ask, atr=g.atr,
                               volatility=g.volatility, vix=g.vix, bids=bids, asks=asks)
 
@@ -234,7 +245,7 @@ class Service(Deciding, Exiting):
         """The adaptive leverage for ``symbol`` at the current market and account."""
         now = self.clock()
         account = self.account(now)
-        market = self.market(symbol, None, now)
+        market = self.market(symbol, None, now, price_from=None)
         with self._desk(persist=False) as desk:
             result = desk.optimal_leverage(market, account)
         return ports.leverage_view(symbol, result)
