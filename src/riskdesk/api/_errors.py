@@ -3,7 +3,10 @@
 422: the request is invalid (a field path says which part; a JSON object that names a key
 twice is invalid too, located on that key); 409: the request conflicts with stored state, or
 the state to decide on is missing or stale; 503: the broker or the database is unavailable
-(the database's 503 carries ``Retry-After: 1``). Nothing is written for a refused request.
+(the database's 503 carries ``Retry-After: 1``); 413: the body is over the size limit
+(:func:`body_too_large`, answered before the request reaches a route). A 405's ``Allow``
+names every method the path answers (:func:`allowed_methods`). Nothing is written for a
+refused request.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from riskdesk.api._responses import ErrorOut
 from riskdesk.api._strict_json import DuplicateKeyError
@@ -45,6 +50,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "The key lacks the scope."},
     409: {"model": ErrorOut, "description": "Conflicts with stored state, or the state to "
                                             "decide on is missing or stale."},
+    413: {"model": ErrorOut, "description": "The request body is over the size limit "
+                                            "(``detail`` on ``body``, type "
+                                            "``body_too_large``)."},
     422: {"model": ErrorOut, "description": "Invalid request; ``detail`` lists the fields."},
     503: {"model": ErrorOut, "description": "Broker or database unavailable.",
           "headers": {"Retry-After": {
@@ -56,6 +64,33 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _field_error(loc: list[str | int], msg: str, kind: str) -> dict[str, Any]:
     return {"loc": loc, "field": ".".join(str(p) for p in loc), "msg": msg, "type": kind}
+
+
+def body_too_large(limit: int) -> JSONResponse:
+    """The 413 answer to a request whose body is over ``limit`` bytes."""
+    return JSONResponse({"detail": [_field_error(
+        ["body"], f"the request body is over the limit of {limit} bytes", "body_too_large")]},
+        status_code=413)
+
+
+#: The order of the methods in an ``Allow`` header (any other after them, by name).
+_METHOD_ORDER = {name: rank for rank, name in enumerate(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))}
+
+
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
+    """Every method that one of ``routes`` answers at the path of ``scope``.
+
+    Starlette's 405 names the methods of the first route matching the path only: a ``GET``
+    route's ``HEAD`` twin (:func:`riskdesk.api._capital.answer_head`) is a route of its own,
+    so ``Allow`` left ``HEAD`` out.
+    """
+    methods: set[str] = set()
+    for route in routes:
+        served = getattr(route, "methods", None)
+        if served and route.matches(scope)[0] is not Match.NONE:
+            methods.update(served)
+    return sorted(methods, key=lambda m: (_METHOD_ORDER.get(m, len(_METHOD_ORDER)), m))
 
 
 def _count_bad_input(request: Request) -> None:
@@ -182,12 +217,20 @@ def _unparseable_reason(cause: BaseException) -> str:
 
 
 async def _http(request: Request, exc: Exception) -> Any:
-    """HTTP errors as FastAPI answers them, except an unreadable body.
+    """HTTP errors as FastAPI answers them, except an unreadable body and a 405's ``Allow``.
 
     A body that could not be parsed is a 422 on ``body``, as a JSON syntax error is, instead
-    of FastAPI's bare 400; a JSON object that repeats a key is a 422 on the key.
+    of FastAPI's bare 400; a JSON object that repeats a key is a 422 on the key. A 405 from a
+    route allows every method the path answers (:func:`allowed_methods`), not only the
+    route's own.
     """
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405 and getattr(request.scope.get("route"), "methods", None):
+        routes = getattr(request.app.state, "routes", None) or request.app.routes
+        allowed = allowed_methods(routes, request.scope)
+        if allowed:
+            exc = StarletteHTTPException(405, exc.detail,
+                                         {**(exc.headers or {}), "Allow": ", ".join(allowed)})
     cause = exc.__cause__
     if exc.status_code == 400 and exc.detail == _UNPARSEABLE \
             and isinstance(cause, DuplicateKeyError):

@@ -27,6 +27,10 @@ body that does not parse or validate, another content type, an empty or too long
 it. Errors raised while deciding (an unknown symbol, a missing price, a revoked key) are
 answered by the app's own exception handlers, the same ones the route's errors reach (a key
 reused with another body: 409).
+
+A body over the size limit never reaches the lane: the body limit in front of it
+(:class:`~riskdesk.api._middleware.BodyLimitMiddleware`) answers 413 for it, and reads a
+chunked body whole (up to the limit) before handing it on.
 """
 
 from __future__ import annotations

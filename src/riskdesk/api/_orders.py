@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from riskdesk.api._auth import ReadCaller, ServiceDep, TradeCaller
 from riskdesk.api._capital import IdempotencyKey, answer_head, unscoped
@@ -90,8 +90,13 @@ def journal(service: ServiceDep, _: ReadCaller,
 
 
 @router.post("/api/reconcile", response_model=ReconcileOut)
-def reconcile(body: ReconcileIn, service: ServiceDep, _: TradeCaller) -> dict[str, Any]:
-    """Compare local and broker positions and orders; the report is stored."""
+def reconcile(service: ServiceDep, _: TradeCaller,
+              body: Annotated[ReconcileIn, Body(default_factory=ReconcileIn)]
+              ) -> dict[str, Any]:
+    """Compare local and broker positions and orders; the report is stored.
+
+    The body is optional: none (an empty one) reconciles with the ``report`` policy.
+    """
     return service.reconcile(body.policy)
 
 

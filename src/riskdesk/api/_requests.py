@@ -173,7 +173,7 @@ class PlanIn(_Body):
 
 
 class ReconcileIn(_Body):
-    """``POST /api/reconcile``."""
+    """``POST /api/reconcile``; the body may be left out (none: the ``report`` policy)."""
 
     policy: Literal["report", "adopt_remote"] = Field(
         "report", description="``report`` only compares; ``adopt_remote`` also records the "

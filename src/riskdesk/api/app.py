@@ -12,16 +12,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute, Mount, Route
 
 from riskdesk import __version__
 from riskdesk.api import _admin, _capital, _exits, _orders
 from riskdesk.api._errors import install_error_handlers
 from riskdesk.api._fast import FastRecommendation
-from riskdesk.api._middleware import RequestLogMiddleware
+from riskdesk.api._middleware import BodyLimitMiddleware, RequestLogMiddleware
 from riskdesk.service import Service, Settings, configure_logging
 from riskdesk.web import static_dir
 
@@ -34,8 +35,9 @@ quantities are decimal strings in responses; `*_pct` fields are percents.
 """
 
 
-#: Largest request body accepted (413 beyond it, before anything is parsed). The largest
-#: legitimate body, a recommendation with 10,000 weights and two 500-level books, is ~0.5 MB.
+#: Largest request body accepted (413 beyond it, before any route runs: see
+#: :class:`~riskdesk.api._middleware.BodyLimitMiddleware`). The largest legitimate body, a
+#: recommendation with 10,000 weights and two 500-level books, is ~0.5 MB.
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -96,26 +98,41 @@ def create_app(service_or_settings: Service | Settings | None = None, *,
             if owned:
                 service.close()
 
+    # The body limit is BodyLimitMiddleware's, not FastAPI's ``max_body_size``: Starlette's
+    # limit answers a plain-text 413 outside the request log (no X-Request-ID, counted as
+    # the route's own answer or a 500) and lets a route that never reads its body run.
     app = FastAPI(title="riskdesk", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
+                  lifespan=lifespan)
     app.state.service = service
     install_error_handlers(app)
-    app.include_router(_capital.router)
-    app.include_router(_orders.router)
-    app.include_router(_exits.router)
-    app.include_router(_admin.router)
-    app.include_router(_admin.ops)
+    routers = (_capital.router, _orders.router, _exits.router, _admin.router, _admin.ops)
+    for router in routers:
+        app.include_router(router)
     static = static_dir()
     app.mount("/static", StaticFiles(directory=static), name="static")
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def dashboard() -> FileResponse:
         return FileResponse(static / "index.html", headers={"Cache-Control": "no-store"})
 
+    # Every route, those of the included routers too: a 405's Allow and a refused body's
+    # route label are found among them.
+    app.state.routes = _served_routes(app, routers)
     if fast_lane:
         app.add_middleware(FastRecommendation, fastapi=app)
+    app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES, routes=app.state.routes)
     app.add_middleware(RequestLogMiddleware, metrics=service.metrics, access_log=log_access)
     return app
+
+
+def _served_routes(app: FastAPI, routers: tuple[APIRouter, ...]) -> list[BaseRoute]:
+    """The routes of ``routers`` (each as it declares it), then the app's own routes.
+
+    ``app.routes`` holds an included router as one entry that matches a path without naming
+    the route; the routers' own routes are the ones FastAPI hands requests to.
+    """
+    own = [route for route in app.routes if isinstance(route, Route | Mount)]
+    return [*(route for router in routers for route in router.routes), *own]
 
 
 def create_app_from_env() -> FastAPI:
