@@ -241,6 +241,28 @@ def test_journal_tail_limits_in_range(db: str) -> None:
         assert json.loads(r.stdout) == []
 
 
+def test_journal_tail_pages_back_with_before(db: str) -> None:
+    from riskdesk.domain import Signal
+    from riskdesk.service import Service, Settings
+
+    service = Service.open(Settings(db_url=db))
+    try:
+        for _ in range(3):
+            service.recommend(Signal(symbol="AAPL", side="LONG", score=75))
+    finally:
+        service.close()
+    newest = json.loads(runner.invoke(app, ["journal", "tail", "--db", db, "--json"]).stdout)
+    ids = [e["id"] for e in newest]
+    assert len(ids) == 3
+    older = runner.invoke(app, ["journal", "tail", "--before", str(ids[0]), "--db", db,
+                                "--json"])
+    assert older.exit_code == 0, older.output
+    assert [e["id"] for e in json.loads(older.stdout)] == ids[1:]
+    bad = runner.invoke(app, ["journal", "tail", "--before", "0", "--db", db, "--json"])
+    assert bad.exit_code == 2
+    assert "--before" in bad.stderr
+
+
 # -------------------------------------------------------------------------------- demo
 def test_demo_takes_a_database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:

@@ -458,8 +458,8 @@ _ROOT_COMMAND = typer.main.get_command(app)
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 #: The words the docs use for "a value goes here" (other upper-case words, such as AAPL or
 #: SHORT, are values).
-PLACEHOLDERS = frozenset({"A", "E", "FILE", "ISO", "KEY_ID", "N", "NAME", "P", "PRESET", "Q",
-                          "REF", "S", "URL"})
+PLACEHOLDERS = frozenset({"A", "E", "FILE", "ID", "ISO", "KEY_ID", "N", "NAME", "P", "PRESET",
+                          "Q", "REF", "S", "URL"})
 
 
 @dataclass(frozen=True)
@@ -543,7 +543,7 @@ FLAG_VALUES = {
     "--entry": "430.47", "--quantity": "2", "--stop-price": "421.87", "--stop": "421.87",
     "--atr": "6.2", "--opened-at": "2013-03-01T21:00:00+00:00",
     "--since": "2013-03-01T00:00:00+00:00", "--db": "sqlite:///var/riskdesk.db",
-    "--config": "default", "--preset": "default",
+    "--config": "default", "--preset": "default", "--before": "1000000",
 }
 
 #: What a positional placeholder stands for, by command.

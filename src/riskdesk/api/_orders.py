@@ -75,9 +75,12 @@ def journal(service: ServiceDep, _: ReadCaller,
             limit: Annotated[int, Query(ge=1, le=1000)] = 50,
             since: datetime | None = None,
             symbol: Annotated[str | None, Query(min_length=1, max_length=32),
-                              Text] = None
+                              Text] = None,
+            before: Annotated[int | None, Query(ge=1, description=(
+                "Only entries with an id below this one: pass the previous page's "
+                "``next_before`` to page back through the journal."))] = None,
             ) -> dict[str, Any]:
-    """Journaled decisions, newest first, each with its full trail."""
+    """Journaled decisions, newest first, each with its full trail, and the next page's cursor."""
     if since is not None:
         if since.tzinfo is None:
             raise InvalidInputError("since", since.isoformat(), "a timestamp with a time zone")
@@ -86,7 +89,7 @@ def journal(service: ServiceDep, _: ReadCaller,
         except OverflowError:
             raise InvalidInputError("since", since.isoformat(),
                                     "a time within years 1 to 9999 in UTC") from None
-    return service.journal(limit=limit, since=since, symbol=symbol)
+    return service.journal(limit=limit, since=since, symbol=symbol, before=before)
 
 
 @router.post("/api/reconcile", response_model=ReconcileOut)

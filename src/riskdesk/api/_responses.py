@@ -389,6 +389,9 @@ class JournalOut(_Out):
     """``GET /api/journal``."""
 
     entries: list[JournalEntryOut]
+    next_before: int | None = Field(description="When the page is full, the last entry's id: "
+                                                "send it as ``before`` for the older entries; "
+                                                "null when no older entry matches.")
 
 
 class ReconcileOut(_OpenOut):

@@ -32,13 +32,18 @@ def tail(limit: int = typer.Option(20, "-n", "--limit", min=1, max=10000),
          symbol: str | None = typer.Option(None, help="Only this symbol."),
          since: str | None = typer.Option(None, help="ISO 8601 time with a zone."),
          trail: bool = typer.Option(False, "--trail", help="Show each decision's trail."),
+         before: int | None = typer.Option(None, "--before", min=1,
+                                           help="Only decisions with an id below this one "
+                                                "(page back)."),
          db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Print the latest decisions, newest first."""
     start = None if since is None else parse_time(since, "--since")
     if symbol is not None:  # bad input before the database is opened
         check_text(symbol, "--symbol", SYMBOL_MAX)
-    with open_service(db) as service, flag_names({"symbol": "--symbol", "limit": "--limit"}):
-        entries = service.journal(limit=limit, since=start, symbol=symbol)["entries"]
+    with open_service(db) as service, flag_names({"symbol": "--symbol", "limit": "--limit",
+                                                  "before": "--before"}):
+        entries = service.journal(limit=limit, since=start, symbol=symbol,
+                                  before=before)["entries"]
     if as_json:
         print_json(entries)
         return

@@ -367,10 +367,16 @@ class Service(Deciding, Exiting):
 
     # ------------------------------------------------------------------ journal, reconcile
     def journal(self, *, limit: int = 50, since: datetime | None = None,
-                symbol: str | None = None) -> dict[str, Any]:
-        """The latest journaled decisions, newest first."""
-        rows = self.store.journal(limit=limit, since=since, symbol=symbol)
-        return {"entries": [ports.journal_entry(r) for r in rows]}
+                symbol: str | None = None, before: int | None = None) -> dict[str, Any]:
+        """The latest journaled decisions, newest first, and the cursor of the next page.
+
+        ``next_before`` is the last entry's id when the page is full (pass it as ``before``
+        for the older entries), else ``None``: nothing older matches.
+        """
+        rows = self.store.journal(limit=limit, since=since, symbol=symbol, before=before)
+        entries = [ports.journal_entry(r) for r in rows]
+        more = len(entries) == limit and entries
+        return {"entries": entries, "next_before": entries[-1]["id"] if more else None}
 
     def reconcile(self, policy: str = "report") -> dict[str, Any]:
         """Compare the service's book of positions with the broker's; the report is stored.

@@ -88,7 +88,7 @@ class JournalOps(StoreBase):
         return int(new_id)
 
     def journal(self, limit: int = 50, since: datetime | None = None,
-                symbol: str | None = None) -> list[dict[str, Any]]:
+                symbol: str | None = None, before: int | None = None) -> list[dict[str, Any]]:
         """The latest journal rows, newest first.
 
         Parameters
@@ -99,6 +99,9 @@ class JournalOps(StoreBase):
             Only decisions made at or after this time.
         symbol
             Only decisions about this symbol.
+        before
+            Only rows with an id below this one: the next page of a listing whose last row
+            had this id (ids grow with every row journaled).
 
         Returns
         -------
@@ -112,6 +115,10 @@ class JournalOps(StoreBase):
             stmt = stmt.where(_J.c.decided_at >= check_time(since, "since"))
         if symbol is not None:
             stmt = stmt.where(_J.c.symbol == check_text(symbol, "symbol", 64))
+        if before is not None:
+            if isinstance(before, bool) or not isinstance(before, int) or before < 1:
+                raise InvalidInputError("before", before, "a journal id >= 1")
+            stmt = stmt.where(_J.c.id < before)
         with self._read() as conn:
             return [_row_out(r._mapping) for r in conn.execute(stmt)]
 
