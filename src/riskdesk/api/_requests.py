@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from riskdesk.domain import MAX_MAGNITUDE, Regime, TradingState
+from riskdesk.domain import MAX_MAGNITUDE, Regime, TradingState, is_decimal_text
 
 Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._:/-]+$",
                               description="Instrument as the broker names it.")]
@@ -43,6 +43,11 @@ def not_tiny(expected: str) -> WrapValidator:
     """Refuse a decimal whose magnitude is nonzero but below :data:`MIN_MAGNITUDE`."""
 
     def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Decimal:
+        if isinstance(value, str) and not is_decimal_text(value):
+            # Python's Decimal grammar would read "4_30" as 430 and non-ASCII digits.
+            raise PydanticCustomError(
+                "decimal_parsing", "Input should be a decimal number (digits 0-9, one '.', an "
+                "optional sign and exponent), got {shown}", {"shown": _shown(value)})
         number: Decimal = handler(value)
         if number != 0 and abs(number) < MIN_MAGNITUDE:
             raise PydanticCustomError(

@@ -21,7 +21,13 @@ from riskdesk.domain._decision import (
     TradingState,
 )
 from riskdesk.domain._market import BookLevel, MarketRules, MarketSnapshot, RulesFloats
-from riskdesk.domain._numbers import MAX_MAGNITUDE, Rounding, quantize_to_step, to_decimal
+from riskdesk.domain._numbers import (
+    MAX_MAGNITUDE,
+    Rounding,
+    is_decimal_text,
+    quantize_to_step,
+    to_decimal,
+)
 
 __all__ = [
     "MAX_MAGNITUDE",
@@ -44,6 +50,7 @@ __all__ = [
     "Side",
     "Signal",
     "TradingState",
+    "is_decimal_text",
     "quantize_to_step",
     "to_decimal",
 ]

@@ -49,6 +49,15 @@ MAX_MAGNITUDE = Decimal("1e15")
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
+def is_decimal_text(text: str) -> bool:
+    """Whether ``text`` (stripped) is a plain decimal number.
+
+    ASCII digits, one point, an optional sign and exponent; not ``4_30``, non-ASCII digits,
+    ``NaN`` or ``Infinity``, which Python's ``Decimal`` also reads.
+    """
+    return _DECIMAL_TEXT.fullmatch(text.strip()) is not None
+
+
 def to_decimal(value: object, field: str, *, allow_negative: bool = False,
                allow_zero: bool = True) -> Decimal:
     """Convert ``value`` to a finite ``Decimal`` or raise naming ``field``.
@@ -88,7 +97,7 @@ def to_decimal(value: object, field: str, *, allow_negative: bool = False,
         d = Decimal(repr(value))
     elif isinstance(value, str):
         text = value.strip()
-        if _DECIMAL_TEXT.fullmatch(text) is None:
+        if not is_decimal_text(text):
             # Python's Decimal also reads "4_30", non-ASCII digits, "NaN" and "Infinity".
             raise InvalidInputError(field, value, "a decimal number (digits 0-9, one '.', "
                                     "an optional sign and exponent)")

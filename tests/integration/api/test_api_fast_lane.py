@@ -106,6 +106,10 @@ CASES: list[tuple[str, str | None, dict[str, str], str]] = [
     ("unknown symbol", "trade", {}, '{"symbol": "DOGE"}'),
     ("no price", "trade", {}, '{"symbol": "NOPRICE"}'),
     ("bid above ask", "trade", {}, '{"symbol": "AAPL", "market": {"bid": 10, "ask": 9}}'),
+    ("price with an underscore", "trade", {}, '{"symbol": "AAPL", "market": {"price": "4_30"}}'),
+    ("crossed book levels", "trade", {},
+     '{"symbol": "AAPL", "market": {"bids": [{"price": "431", "size": "5"}], '
+     '"asks": [{"price": "430.5", "size": "5"}]}}'),
     ("not an object", "trade", {}, "[1, 2]"),
     ("nested too deep", "trade", {}, "[" * 100_000 + "]" * 100_000),
     ("two content types", "trade", {"Content-Type": "text/plain",

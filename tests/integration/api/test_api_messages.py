@@ -54,3 +54,17 @@ def test_a_covariance_without_symbols_is_blamed_on_symbols(api: Api) -> None:
     [error] = r.json()["detail"]
     assert error["field"] == "body.symbols", error
     assert "covariance's rows" in error["msg"]
+
+
+def test_decimal_text_outside_the_plain_grammar_is_refused(api: Api) -> None:
+    for price in ("4_30", "\u0664\u0663\u0660", "430.47.1"):
+        body = {"symbol": "AAPL", "side": "LONG", "market": {"price": price}}
+        r = api.client.post("/api/capital/recommendation/position", json=body,
+                            headers=api.headers())
+        assert r.status_code == 422, (price, r.text)
+        assert r.json()["detail"][0]["field"] == "body.market.price"
+    assert api.journal_count() == 0
+    ok = api.client.post("/api/capital/recommendation/position",
+                         json={"symbol": "AAPL", "side": "LONG", "market": {"price": "430.47"}},
+                         headers=api.headers())
+    assert ok.status_code == 200, ok.text
