@@ -35,7 +35,14 @@ from typing import Any
 
 from riskdesk.brokers import PaperBroker
 from riskdesk.config import RiskConfig
-from riskdesk.domain import AccountState, BookLevel, Intent, MarketSnapshot, Signal
+from riskdesk.domain import (
+    AccountState,
+    BookLevel,
+    Intent,
+    MarketSnapshot,
+    ReasonCode,
+    Signal,
+)
 from riskdesk.errors import ConflictError, StaleStateError
 from riskdesk.service import _adapters as ports
 from riskdesk.service._deciding import decision_record, decision_view, single_answer
@@ -74,6 +81,10 @@ def body_hash(payload: object) -> str:
     text = json.dumps(jsonable(payload), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
+
+
+#: Refusals that count approved openers (open positions, trades of the day).
+_COUNT_REFUSALS = frozenset({ReasonCode.MAX_POSITIONS, ReasonCode.TRADES_PER_DAY})
 
 
 class Deciding:
@@ -269,18 +280,23 @@ class Deciding:
             return self._answer(self._counted(result)), False
         raise _desk_kept_moving()
 
-    def _with_openers(self, account: AccountState, now: datetime
+    def _with_openers(self, account: AccountState, now: datetime, *, fresh: bool = True
                       ) -> tuple[AccountState, OpenersSeen]:
         """``account`` with the approved openers its state does not show yet.
 
         A symbol with an approved, unfilled opener counts as an open position, and the
         openers approved since 00:00 UTC (not given back) as the day's trades: without them a
         bot could be approved for any number of new symbols, or trades, before its first fill.
-        What was counted goes with the write and is checked again at commit.
+        What was counted goes with the write and is checked again at commit. Without
+        ``fresh`` the store answers from the holds it holds in memory (no I/O): holds it
+        missed that would refuse the order fail the write and the order is decided again;
+        holds given back elsewhere that it still counts can only refuse, and a refusal on
+        the counts is decided again with ``fresh`` (:meth:`_recommendation`).
         """
         since = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
         pending, opened = self.store.pending_openers(self.account_id, now=now,
-                                                     as_of=account.as_of, since=since)
+                                                     as_of=account.as_of, since=since,
+                                                     fresh=fresh)
         seen = OpenersSeen(frozenset(p.symbol for p in account.positions), pending,
                            opened if self.config.phases.enabled else None, since)
         if not pending and opened <= account.trades_today:
@@ -307,11 +323,18 @@ class Deciding:
         """
         now = self.clock()
         signal = self._with_trade_stats(signal)
-        account, seen = self._with_openers(self.account(now, may_write=save), now)
+        broker_account = self.account(now, may_write=save)
+        account, seen = self._with_openers(broker_account, now, fresh=False)
         market = self.market(signal.symbol, given, now)
         decision, version = self.session.decide(
             lambda desk: desk.recommend(signal, account, market, now=now, weights=weights),
             at=now, save=save)
+        if _COUNT_REFUSALS.intersection(decision.reasons) and (seen.pending or seen.opened):
+            # Refused on counts the store held in memory: decide on the stored holds.
+            account, seen = self._with_openers(broker_account, now, fresh=True)
+            decision, version = self.session.decide(
+                lambda desk: desk.recommend(signal, account, market, now=now,
+                                            weights=weights), at=now, save=save)
         record = decision_record(
             decision, signal=signal, account=account, market=market, config=self.config,
             config_name=self.config_name, ttl_seconds=self.reservation_ttl_seconds,

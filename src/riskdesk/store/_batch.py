@@ -462,11 +462,14 @@ def _in_use(key: str) -> KeyInUseError:
                          "request; retry later")
 
 
-def _check_openers(symbol: str, seen: OpenersSeen, holds: list[Hold], now: datetime,
+def _check_openers(symbol: str, seen: OpenersSeen, book: _Book, now: datetime,
                    as_of: datetime | None) -> None:
     """Fail the write when openers granted since its decision count against it."""
-    pending, opened = opener_counts(holds, now, as_of, seen.since)
-    if symbol not in seen.positions and symbol not in seen.pending:
+    new = symbol not in seen.positions and symbol not in seen.pending
+    if not new and seen.opened is None:
+        return  # neither count can change the decision
+    pending, opened = opener_counts(book.steady + book.varying, now, as_of, seen.since)
+    if new:
         others = pending - seen.positions - seen.pending - {symbol}
         if others:
             raise StaleStateError(f"openers for {', '.join(sorted(others))} were approved "
@@ -483,10 +486,8 @@ def _hold(rec: DecisionRecord, now: datetime, books: dict[str, _Book], mine: _Ro
     assert rec.on_refused is not None
     lim = h.limits
     extra = [x for a, x in mine.holds if a == h.account_id]
-    if h.seen is not None:  # the holds granted before this write (its own excluded)
-        book = books[h.account_id]
-        _check_openers(rec.decision.symbol, h.seen, book.steady + book.varying, now,
-                       lim.as_of)
+    if h.seen is not None:  # against the holds granted before this write (not its own)
+        _check_openers(rec.decision.symbol, h.seen, books[h.account_id], now, lim.as_of)
     n, m, tier_n = books[h.account_id].held(now, lim.as_of, lim.tier, extra)
     code, note = check_limits(lim, h.notional, h.margin, n, m, tier_n)
     if code is not None:

@@ -129,6 +129,15 @@ class HoldLedger:
             holds = [h for h in holds if not (h.active and h.expires_at <= earliest)]
         return holds
 
+    def known(self, account_id: str) -> list[Hold] | None:
+        """The account's holds as last brought up to date, without I/O (``None``: never read).
+
+        Holds granted, released or confirmed by another store since are not in it.
+        """
+        with self._guard:
+            account = self._accounts.get(account_id)
+        return None if account is None else list(account.holds.values())
+
     def current(self, conn: Connection, account_id: str) -> list[Hold]:
         """The account's holds brought up to date on a read connection (nothing is marked).
 

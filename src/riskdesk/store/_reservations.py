@@ -377,7 +377,7 @@ class ReservationOps(StoreBase):
                           sum((s.margin for s in by_symbol), _ZERO), tuple(by_symbol))
 
     def pending_openers(self, account_id: str, *, now: datetime, as_of: datetime | None,
-                        since: datetime) -> tuple[frozenset[str], int]:
+                        since: datetime, fresh: bool = True) -> tuple[frozenset[str], int]:
         """The symbols of approved openers not yet in the account, and the openers since ``since``.
 
         The symbols are those of the holds :meth:`held_budget` counts (a symbol with an
@@ -385,8 +385,10 @@ class ReservationOps(StoreBase):
         number is of holds granted at or after ``since`` and not given back: active and not
         expired at ``now``, or confirmed (an opening order sent in the period).
 
-        One read of the reservation events since the store last looked (the store keeps the
-        account's holds in memory). Holds granted after it are checked again inside the
+        With ``fresh``, one read of the reservation events since the store last looked (the
+        store keeps the account's holds in memory); without it, no I/O once the store has read
+        the account's holds: what its last transaction saw (holds another process changed
+        since are missing). Either way, holds granted later are checked again inside the
         transaction of a decision write that carries what was counted
         (:class:`~riskdesk.store.OpenersSeen`).
         """
@@ -395,8 +397,10 @@ class ReservationOps(StoreBase):
         check_time(since, "since")
         if as_of is not None:
             check_time(as_of, "as_of")
-        with self._read() as conn:
-            holds = self._holds.current(conn, account_id)
+        holds = None if fresh else self._holds.known(account_id)
+        if holds is None:
+            with self._read() as conn:
+                holds = self._holds.current(conn, account_id)
         return opener_counts(holds, now, as_of, since)
 
     def reservation_events(self, account_id: str, *, after_id: int = 0,
