@@ -162,9 +162,9 @@ def test_the_first_read_of_a_new_day_starts_the_day(sqlite_url: str) -> None:
         service.close()
 
 
-def test_the_event_loop_path_records_the_day_start_on_a_thread(sqlite_url: str) -> None:
+def test_the_event_loop_path_records_the_day_start_on_a_thread(db_url: str) -> None:
     clock = Clock(START)
-    service = _service(sqlite_url, clock)
+    service = _service(db_url, clock)
     try:
         assert service.store.latest_capital() is None
         answer, _ = asyncio.run(service.recommend_async(OPENER))
@@ -176,6 +176,13 @@ def test_the_event_loop_path_records_the_day_start_on_a_thread(sqlite_url: str) 
         with pytest.raises(SaveNeededError, match="first capital snapshot"):
             service.account(clock.now, may_write=False)
         assert service.store.latest_capital()["at"] == START  # nothing written
+        clock.now = START + timedelta(seconds=30)
+        service.marks.forget()
+        with pytest.raises(SaveNeededError, match="read again"):
+            service.account(clock.now, may_write=False, may_read=False)
+        again, _ = asyncio.run(service.recommend_async(OPENER))  # read on a thread
+        assert again["recommendation"] in ("ENTER", "CAUTION")
+        service.account(clock.now, may_write=False, may_read=False)  # held again: no read
     finally:
         service.close()
 

@@ -102,7 +102,8 @@ class Deciding:
     _key_locks: dict[str, threading.Lock]
     _key_locks_guard: threading.Lock
 
-    def account(self, now: datetime | None = None, *, may_write: bool = True) -> AccountState:
+    def account(self, now: datetime | None = None, *, may_write: bool = True,
+                may_read: bool = True) -> AccountState:
         """The account as the broker reports it now, with the capital tracker's marks."""
         raise NotImplementedError
 
@@ -229,11 +230,13 @@ class Deciding:
                               ) -> tuple[dict[str, Any], bool]:
         """:meth:`recommend` for a caller on an event loop (the HTTP service).
 
-        With an in-memory broker (the paper account) and SQLite the decision is made on the
-        loop (its reads are local) and only the write waits, without a thread, for its group
-        commit, idempotent or not; anything that may block (another broker, PostgreSQL,
-        loading or saving the desk state, the day's first capital snapshot, waiting for a key
-        another request claimed) runs on a worker thread.
+        With an in-memory broker (the paper account) the decision is made on the loop from
+        what the service holds in memory (desk state, capital marks, approved openers), and
+        only the write waits, without a thread, for its group commit, idempotent or not. A
+        read is made on the loop only on SQLite (a local read: an idempotency key, marks over
+        a second old, approved openers read again); anything else that may block (another
+        broker, such a read on PostgreSQL, loading or saving the desk state, the day's first
+        capital snapshot, waiting for a key another request claimed) runs on a worker thread.
         """
         if not self._decides_inline():
             return await asyncio.to_thread(
@@ -243,7 +246,11 @@ class Deciding:
         if idempotency_key is not None:
             if digest is None:
                 digest = body_hash({"signal": signal, "market": market, "weights": weights})
-            state, stored = self.store.lookup_idempotency(idempotency_key, digest)
+            if self.store.dialect == "sqlite":
+                state, stored = self.store.lookup_idempotency(idempotency_key, digest)
+            else:
+                state, stored = await asyncio.to_thread(
+                    self.store.lookup_idempotency, idempotency_key, digest)
             if state == "done":
                 return self._replayed(stored)
             if state == "busy":
@@ -280,8 +287,8 @@ class Deciding:
             return self._answer(self._counted(result)), False
         raise _desk_kept_moving()
 
-    def _with_openers(self, account: AccountState, now: datetime, *, fresh: bool = True
-                      ) -> tuple[AccountState, OpenersSeen]:
+    def _with_openers(self, account: AccountState, now: datetime, *, fresh: bool = True,
+                      may_read: bool = True) -> tuple[AccountState, OpenersSeen]:
         """``account`` with the approved openers its state does not show yet.
 
         A symbol with an approved, unfilled opener counts as an open position, and the
@@ -294,6 +301,8 @@ class Deciding:
         the counts is decided again with ``fresh`` (:meth:`_recommendation`).
         """
         since = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
+        if not may_read and not self.store.holds_known(self.account_id):
+            raise SaveNeededError("the approved openers must be read")
         pending, opened = self.store.pending_openers(self.account_id, now=now,
                                                      as_of=account.as_of, since=since,
                                                      fresh=fresh)
@@ -305,13 +314,8 @@ class Deciding:
                                    trades_today=max(account.trades_today, opened)), seen
 
     def _decides_inline(self) -> bool:
-        """Whether deciding may run on an event loop.
-
-        The broker must answer from memory and the store's reads before a decision (approved
-        openers, capital marks) be local (SQLite).
-        """
-        return isinstance(self.broker, PaperBroker | NoAccount) and \
-            self.store.dialect == "sqlite"
+        """Whether deciding may run on an event loop: the broker answers from memory."""
+        return isinstance(self.broker, PaperBroker | NoAccount)
 
     def _recommendation(self, signal: Signal, given: MarketInput | None,
                         request_id: str | None, claim: Claim, api_key_id: str | None, *,
@@ -323,14 +327,19 @@ class Deciding:
         """
         now = self.clock()
         signal = self._with_trade_stats(signal)
-        broker_account = self.account(now, may_write=save)
-        account, seen = self._with_openers(broker_account, now, fresh=False)
+        # On an event loop (save=False) a local read may block it briefly, a networked one not.
+        may_read = save or self.store.dialect == "sqlite"
+        broker_account = self.account(now, may_write=save, may_read=may_read)
+        account, seen = self._with_openers(broker_account, now, fresh=False,
+                                           may_read=may_read)
         market = self.market(signal.symbol, given, now)
         decision, version = self.session.decide(
             lambda desk: desk.recommend(signal, account, market, now=now, weights=weights),
             at=now, save=save)
         if _COUNT_REFUSALS.intersection(decision.reasons) and (seen.pending or seen.opened):
             # Refused on counts the store held in memory: decide on the stored holds.
+            if not may_read:
+                raise SaveNeededError("the approved openers must be read")
             account, seen = self._with_openers(broker_account, now, fresh=True)
             decision, version = self.session.decide(
                 lambda desk: desk.recommend(signal, account, market, now=now,

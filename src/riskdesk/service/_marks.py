@@ -73,7 +73,7 @@ class CapitalMarks:
         self._lock = threading.Lock()
 
     def apply(self, account: AccountState, now: datetime, *,
-              may_write: bool = True) -> AccountState:
+              may_write: bool = True, may_read: bool = True) -> AccountState:
         """``account`` with the tracker's high-water mark and the day's and week's start.
 
         Parameters
@@ -85,9 +85,12 @@ class CapitalMarks:
         may_write
             ``False`` where no I/O may block: when the day's first snapshot would have to be
             recorded, :class:`SaveNeededError` is raised instead.
+        may_read
+            ``False`` where not even a read may block (an event loop on a networked
+            database): when the held marks are too old to use, :class:`SaveNeededError`.
         """
         peak = self._seen(account.equity)
-        marks = self._latest()
+        marks = self._latest(may_read)
         if marks is None or not same_utc_day(marks.at, now):
             if not may_write:
                 raise SaveNeededError("the day's first capital snapshot must be recorded")
@@ -118,11 +121,13 @@ class CapitalMarks:
                 self._peak = equity
             return self._peak
 
-    def _latest(self) -> Marks | None:
+    def _latest(self, may_read: bool = True) -> Marks | None:
         held = self._held
         t = self._monotonic()
         if held is not None and t - held[1] < self._max_age:
             return held[0]
+        if not may_read:
+            raise SaveNeededError("the capital marks must be read again")
         row = self._store.latest_capital()
         marks = None if row is None else Marks.of(row)
         self._held = (marks, t)

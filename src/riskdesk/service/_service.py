@@ -116,19 +116,22 @@ class Service(Deciding, Exiting):
         return self.session.fresh(persist=persist, at=self.clock() if persist else None,
                                   operator=operator, note=note)
 
-    def account(self, now: datetime | None = None, *, may_write: bool = True) -> AccountState:
+    def account(self, now: datetime | None = None, *, may_write: bool = True,
+                may_read: bool = True) -> AccountState:
         """The account as the broker reports it now, with the capital tracker's marks.
 
         Fails closed: no default account. The high-water mark and the day's and week's start
         equity are the tracker's (:class:`~riskdesk.service._marks.CapitalMarks`; the day's
         first read records the day's first snapshot, which ``may_write=False`` refuses with
-        :class:`~riskdesk.service._state.SaveNeededError`). An account state the broker
+        :class:`~riskdesk.service._state.SaveNeededError`, as ``may_read=False`` refuses a
+        read of marks held over a second). An account state the broker
         reports but the domain refuses (a negative balance, an equity below
         :data:`~riskdesk.domain.MIN_EQUITY`) is the broker's failure (:class:`BrokerError`,
         503), not the request's.
         """
         now = now or self.clock()
-        return self.marks.apply(self._broker_account(now), now, may_write=may_write)
+        return self.marks.apply(self._broker_account(now), now, may_write=may_write,
+                                may_read=may_read)
 
     def _broker_account(self, now: datetime) -> AccountState:
         try:

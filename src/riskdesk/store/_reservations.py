@@ -376,6 +376,10 @@ class ReservationOps(StoreBase):
                           sum((s.notional for s in by_symbol), _ZERO),
                           sum((s.margin for s in by_symbol), _ZERO), tuple(by_symbol))
 
+    def holds_known(self, account_id: str) -> bool:
+        """Whether the store holds the account's holds in memory (see :meth:`pending_openers`)."""
+        return self._holds.known(account_id) is not None
+
     def pending_openers(self, account_id: str, *, now: datetime, as_of: datetime | None,
                         since: datetime, fresh: bool = True) -> tuple[frozenset[str], int]:
         """The symbols of approved openers not yet in the account, and the openers since ``since``.
