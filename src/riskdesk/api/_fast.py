@@ -77,7 +77,8 @@ class FastRecommendation:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request, or pass it on (see the module notes)."""
         if scope["type"] != "http" or scope["path"] != RECOMMENDATION_PATH \
-                or scope["method"] != "POST":
+                or scope["method"] != "POST" or scope.get("query_string"):
+            # (a query string, which the route refuses, goes there too)
             await self.app(scope, receive, send)
             return
         # The first of each, as the route reads them.

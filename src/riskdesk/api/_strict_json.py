@@ -20,6 +20,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 Loc = tuple[str | int, ...]
@@ -155,6 +157,14 @@ class StrictJSONRequest(Request):
         return self._json
 
 
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameters a route takes, its dependencies' included."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return frozenset(names)
+
+
 class StrictJSONRoute(APIRoute):
     """A route whose handler reads the request as a :class:`StrictJSONRequest`.
 
@@ -165,10 +175,23 @@ class StrictJSONRoute(APIRoute):
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """FastAPI's handler, given the request as a :class:`StrictJSONRequest`."""
+        """FastAPI's handler, given the request as a :class:`StrictJSONRequest`.
+
+        A query parameter the route does not take is refused (422 ``extra_forbidden`` on
+        ``query.<name>``) before anything runs: ``?symbl=AAPL`` must not answer as if no
+        filter had been asked for.
+        """
         handler = super().get_route_handler()
+        known = _query_names(self.dependant)
 
         async def strict(request: Request) -> Response:
+            if request.scope.get("query_string"):
+                unknown = [(k, v) for k, v in request.query_params.multi_items()
+                           if k not in known]
+                if unknown:
+                    raise RequestValidationError([
+                        {"loc": ("query", k), "msg": "Extra inputs are not permitted",
+                         "type": "extra_forbidden", "input": v} for k, v in unknown])
             return await handler(StrictJSONRequest(request.scope, request.receive))
 
         return strict
