@@ -15,11 +15,11 @@ def openapi_document() -> dict[str, Any]:
     from fastapi.openapi.utils import get_openapi
 
     from riskdesk import __version__
-    from riskdesk.api import _admin, _capital, _orders
+    from riskdesk.api import _admin, _capital, _exits, _orders
     from riskdesk.api.app import DESCRIPTION
 
-    routes = [*_capital.router.routes, *_orders.router.routes, *_admin.router.routes,
-              *_admin.ops.routes]
+    routes = [*_capital.router.routes, *_orders.router.routes, *_exits.router.routes,
+              *_admin.router.routes, *_admin.ops.routes]
     return get_openapi(title="riskdesk", version=__version__, description=DESCRIPTION,
                        routes=routes)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from api_support import Api
+
 from riskdesk.api.openapi import openapi_document, render
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -41,3 +43,14 @@ def test_document_lists_every_endpoint() -> None:
 def test_committed_document_is_valid_json() -> None:
     doc = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
     assert doc["info"]["title"] == "riskdesk"
+
+
+def test_committed_document_describes_every_operation_the_service_serves(api: Api) -> None:
+    live = api.client.get("/openapi.json").json()["paths"]
+    committed = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))["paths"]
+
+    def operations(paths: dict[str, dict[str, object]]) -> set[tuple[str, str]]:
+        return {(m, p) for p, ops in paths.items() for m in ops}
+
+    assert operations(committed) == operations(live), \
+        operations(live) ^ operations(committed)
