@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -94,11 +94,64 @@ def expire_due(conn: Connection, account_id: str, now: datetime) -> int:
     return len(rows)
 
 
+#: A confirmation older than this is settled: taken to be in any account state a decision
+#: uses (decisions refuse state older than ``max_data_age_seconds`` long before).
+SETTLED_AFTER = timedelta(hours=24)
+
+
 @dataclass
 class _Account:
     last_event: int
     holds: dict[str, Hold] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Settled confirmations, kept out of every decision's loop: by id, and summed by tier.
+    settled: dict[str, Hold] = field(default_factory=dict)
+    sums: dict[str | None, Hold] = field(default_factory=dict)
+
+    def view(self, now: datetime | None) -> list[Hold]:
+        """The holds a decision iterates: live ones, and one summary per tier of the settled.
+
+        A summary is a confirmed hold dated at its tier's latest settled confirmation, so it
+        counts where a confirmed hold counts (``as_of`` of ``None``, or older than it) and
+        adds no symbol and no trade of the day.
+        """
+        if now is not None:
+            self.settle(now)
+        return [*self.holds.values(), *self.sums.values()]
+
+    def settle(self, now: datetime) -> None:
+        """Move confirmations older than :data:`SETTLED_AFTER` out of the live holds."""
+        cutoff = now - SETTLED_AFTER
+        old = [rid for rid, h in self.holds.items()
+               if not h.active and h.confirmed_at is not None and h.confirmed_at < cutoff]
+        if not old:
+            return
+        with self.lock:
+            for rid in old:
+                h = self.holds.pop(rid, None)
+                if h is not None:
+                    self.settled[rid] = h
+                    self._add(h, 1)
+
+    def drop(self, rid: str) -> None:
+        """Forget a hold given back (released or expired), live or settled."""
+        if self.holds.pop(rid, None) is None:
+            h = self.settled.pop(rid, None)
+            if h is not None:
+                self._add(h, -1)
+
+    def _add(self, h: Hold, sign: int) -> None:
+        """Add a settled hold to its tier's summary (``sign`` 1) or take one out (-1)."""
+        assert h.confirmed_at is not None
+        s = self.sums.get(h.tier)
+        if sign < 0 and not any(x.tier == h.tier for x in self.settled.values()):
+            self.sums.pop(h.tier, None)  # the tier's last settled hold was given back
+            return
+        n = h.notional * sign + (s.notional if s else _ZERO)
+        m = h.margin * sign + (s.margin if s else _ZERO)
+        latest = h.confirmed_at if s is None or s.confirmed_at is None \
+            else max(s.confirmed_at, h.confirmed_at)
+        self.sums[h.tier] = Hold(n, m, h.tier, False, latest, latest)
 
 
 class HoldLedger:
@@ -123,22 +176,23 @@ class HoldLedger:
                 self._accounts[account_id] = account
         else:
             self._catch_up(conn, account_id, account)
-        holds = list(account.holds.values())
+        holds = account.view(earliest)
         if any(h.active and h.expires_at <= earliest for h in holds):
             expire_due(conn, account_id, earliest)
             holds = [h for h in holds if not (h.active and h.expires_at <= earliest)]
         return holds
 
-    def known(self, account_id: str) -> list[Hold] | None:
+    def known(self, account_id: str, now: datetime | None = None) -> list[Hold] | None:
         """The account's holds as last brought up to date, without I/O (``None``: never read).
 
         Holds granted, released or confirmed by another store since are not in it.
         """
         with self._guard:
             account = self._accounts.get(account_id)
-        return None if account is None else list(account.holds.values())
+        return None if account is None else account.view(now)
 
-    def current(self, conn: Connection, account_id: str) -> list[Hold]:
+    def current(self, conn: Connection, account_id: str,
+                now: datetime | None = None) -> list[Hold]:
         """The account's holds brought up to date on a read connection (nothing is marked).
 
         Active holds past their expiry are included: :meth:`Hold.counts` leaves them out.
@@ -151,7 +205,7 @@ class HoldLedger:
                 account = self._accounts.setdefault(account_id, account)
         else:
             self._catch_up(conn, account_id, account)
-        return list(account.holds.values())
+        return account.view(now)
 
     def forget(self, account_id: str | None = None) -> None:
         """Drop what is known of ``account_id`` (every account when ``None``)."""
@@ -195,7 +249,7 @@ class HoldLedger:
             if h is not None:
                 account.holds[rid] = h._replace(active=False, confirmed_at=at)
         else:  # RELEASE, EXPIRE
-            account.holds.pop(rid, None)
+            account.drop(rid)
 
 
 def held(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
@@ -221,7 +275,7 @@ def opener_counts(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
     symbols = set()
     opened = 0
     for h in holds:
-        if h.counts(now, as_of):
+        if h.symbol and h.counts(now, as_of):  # (a summary of settled ones has no symbol)
             symbols.add(h.symbol)
         if h.created_at is not None and h.created_at >= since and (
                 not h.active or h.expires_at > now):

@@ -401,10 +401,10 @@ class ReservationOps(StoreBase):
         check_time(since, "since")
         if as_of is not None:
             check_time(as_of, "as_of")
-        holds = None if fresh else self._holds.known(account_id)
+        holds = None if fresh else self._holds.known(account_id, now)
         if holds is None:
             with self._read() as conn:
-                holds = self._holds.current(conn, account_id)
+                holds = self._holds.current(conn, account_id, now)
         return opener_counts(holds, now, as_of, since)
 
     def reservation_events(self, account_id: str, *, after_id: int = 0,
