@@ -99,3 +99,25 @@ def test_state_shows_the_budget_pending_orders_hold(tmp_path: Path) -> None:
     for symbol, notional in approved.items():
         row = next(x for x in table.output.splitlines() if x.strip("│ ").startswith(symbol))
         assert str(notional) in row or f"{notional:f}" in row
+
+
+def test_state_names_who_halted_the_desk_and_why(tmp_path: Path) -> None:
+    from riskdesk.domain import TradingState
+    from riskdesk.service import Service, Settings
+
+    db = cli_db(tmp_path, name="halted.db")
+    active = runner.invoke(app, ["state", "--db", db])
+    assert active.exit_code == 0, active.output
+    assert "ACTIVE" in next(x for x in active.output.splitlines() if "operator" in x)
+    service = Service.open(Settings(db_url=db))
+    try:
+        service.set_trading_state(TradingState.HALTED, operator="night-desk",
+                                  note="venue outage")
+    finally:
+        service.close()
+    table = runner.invoke(app, ["state", "--db", db])
+    line = next(x for x in table.output.splitlines() if "operator" in x)
+    assert "HALTED by night-desk" in line
+    assert "venue outage" in line
+    as_json = json.loads(runner.invoke(app, ["state", "--db", db, "--json"]).output)
+    assert as_json["operator"]["changes"][0]["note"] == "venue outage"

@@ -28,8 +28,9 @@ def state(db: str = DbOption, config: str = ConfigOption, as_json: bool = JsonOp
     """Capital, margin zone, drawdown, trading state and exposure, all at once."""
     with open_service(db, config) as service:
         a = service.analysis_complete()
+        operator = service.operator_state(changes=1)
     if as_json:
-        print_json(a)
+        print_json({**a, "operator": operator})
         return
     c, m, d = a["capital_state"], a["margin_status"], a["drawdown_status"]
     r = c["reserved"]
@@ -46,7 +47,8 @@ def state(db: str = DbOption, config: str = ConfigOption, as_json: bool = JsonOp
              f"{r['notional']} ({r['count']} order{'' if r['count'] == 1 else 's'})"),
             ("capital status", c["capital_status"]), ("margin zone", m["zone"]),
             ("drawdown", f"{d['state']} {d['drawdown_pct']:.2f}%"),
-            ("breaker", "TRIPPED" if d["breaker_tripped"] else "armed")):
+            ("breaker", "TRIPPED" if d["breaker_tripped"] else "armed"),
+            ("operator", _operator_line(operator))):
         t.add_row(label, str(value))
     out.print(t)
     if a["exposure"]["by_symbol"]:
@@ -60,6 +62,17 @@ def state(db: str = DbOption, config: str = ConfigOption, as_json: bool = JsonOp
         for row in r["by_symbol"]:
             h.add_row(row["symbol"], str(row["count"]), row["notional"])
         out.print(h)
+
+
+def _operator_line(operator: dict[str, object]) -> str:
+    """The state an operator set, and by whom, when and why when it is not ACTIVE."""
+    changes = operator["changes"]
+    assert isinstance(changes, list)
+    if operator["operator_state"] == "ACTIVE" or not changes:
+        return str(operator["operator_state"])
+    last = changes[0]
+    note = f": {last['note']}" if last.get("note") else ""
+    return f"{operator['operator_state']} by {last['operator']} at {last['at']}{note}"
 
 
 @app.command("reconcile")
