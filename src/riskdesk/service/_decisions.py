@@ -476,5 +476,6 @@ class Deciding:
 
 
 def _desk_kept_moving() -> ConflictError:
-    return ConflictError(f"the desk state changed {DECIDE_TRIES} times while deciding; retry")
+    return ConflictError(f"the desk state or the approved openers changed {DECIDE_TRIES} times "
+                         "while deciding; retry")
 
