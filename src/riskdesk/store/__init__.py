@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from riskdesk.store._capital import CapitalHealth, capital_health, same_utc_day, same_utc_week
 from riskdesk.store._engine import DEFAULT_SQLITE_PATH, ENV_VAR, make_engine, resolve_url
+from riskdesk.store._holds import OpenersSeen
 from riskdesk.store._keys import SCOPES, ApiKey, RevokedKeyError
 from riskdesk.store._reservations import (
     HeldBudget,
@@ -26,7 +27,6 @@ from riskdesk.store._writes import (
     DecisionRecord,
     DecisionWrite,
     HoldRequest,
-    OpenersSeen,
     RecordedDecision,
     WriteResult,
 )

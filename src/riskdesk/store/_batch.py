@@ -49,7 +49,7 @@ from riskdesk.store import _tables as t
 from riskdesk.store._base import StoreBase
 from riskdesk.store._codec import to_json_object, validated_json_text
 from riskdesk.store._group import GroupCommit
-from riskdesk.store._holds import Hold, held, opener_counts
+from riskdesk.store._holds import Hold, check_openers, held
 from riskdesk.store._idempotency import different_body
 from riskdesk.store._journal import decision_fields, input_columns
 from riskdesk.store._keys import RevokedKeyError
@@ -64,7 +64,6 @@ from riskdesk.store._writes import (
     DecisionRecord,
     DecisionWrite,
     KeyInUseError,
-    OpenersSeen,
     RecordedDecision,
     WriteResult,
 )
@@ -462,23 +461,6 @@ def _in_use(key: str) -> KeyInUseError:
                          "request; retry later")
 
 
-def _check_openers(symbol: str, seen: OpenersSeen, book: _Book, now: datetime,
-                   as_of: datetime | None) -> None:
-    """Fail the write when openers granted since its decision count against it."""
-    new = symbol not in seen.positions and symbol not in seen.pending
-    if not new and seen.opened is None:
-        return  # neither count can change the decision
-    pending, opened = opener_counts(book.steady + book.varying, now, as_of, seen.since)
-    if new:
-        others = pending - seen.positions - seen.pending - {symbol}
-        if others:
-            raise StaleStateError(f"openers for {', '.join(sorted(others))} were approved "
-                                  f"while {symbol} was decided as a new position: decide again")
-    if seen.opened is not None and opened > seen.opened:
-        raise StaleStateError(f"{opened} openers since {seen.since.isoformat()} (decided on "
-                              f"{seen.opened}): decide again")
-
-
 def _hold(rec: DecisionRecord, now: datetime, books: dict[str, _Book], mine: _Rows
           ) -> tuple[Decision, Reservation | None, ReservationOutcome | None]:
     h = rec.hold
@@ -487,7 +469,9 @@ def _hold(rec: DecisionRecord, now: datetime, books: dict[str, _Book], mine: _Ro
     lim = h.limits
     extra = [x for a, x in mine.holds if a == h.account_id]
     if h.seen is not None:  # against the holds granted before this write (not its own)
-        _check_openers(rec.decision.symbol, h.seen, books[h.account_id], now, lim.as_of)
+        book = books[h.account_id]
+        check_openers(rec.decision.symbol, h.seen, lambda: book.steady + book.varying, now,
+                      lim.as_of)
     n, m, tier_n = books[h.account_id].held(now, lim.as_of, lim.tier, extra)
     code, note = check_limits(lim, h.notional, h.margin, n, m, tier_n)
     if code is not None:

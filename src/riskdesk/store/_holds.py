@@ -18,7 +18,7 @@ committed events are ever applied: a rolled-back transaction leaves the ledger a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -27,6 +27,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from riskdesk.errors import StaleStateError
 from riskdesk.store import _tables as t
 
 _R = t.reservations
@@ -281,3 +282,47 @@ def opener_counts(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
                 not h.active or h.expires_at > now):
             opened += 1
     return frozenset(symbols), opened
+
+
+@dataclass(frozen=True, slots=True)
+class OpenersSeen:
+    """What a decision counted of the account's openers; checked again when it is written.
+
+    Parameters
+    ----------
+    positions
+        Symbols with a position in the account state decided on.
+    pending
+        Symbols with an approved opener not yet in that state (:meth:`Store.pending_openers`).
+    opened
+        Openers of the period counted (for a per-day trade limit), or ``None`` when no such
+        limit applies.
+    since
+        Start of that period.
+    """
+
+    positions: frozenset[str]
+    pending: frozenset[str]
+    opened: int | None
+    since: datetime
+
+
+def check_openers(symbol: str, seen: OpenersSeen, holds: Callable[[], list[Hold]],
+                  now: datetime, as_of: datetime | None) -> None:
+    """Fail a write when openers granted since its decision count against it.
+
+    ``holds`` gives the account's holds granted before the write (called only when a count
+    can change the decision). Raises :class:`~riskdesk.errors.StaleStateError`: decide again.
+    """
+    new = symbol not in seen.positions and symbol not in seen.pending
+    if not new and seen.opened is None:
+        return  # neither count can change the decision
+    pending, opened = opener_counts(holds(), now, as_of, seen.since)
+    if new:
+        others = pending - seen.positions - seen.pending - {symbol}
+        if others:
+            raise StaleStateError(f"openers for {', '.join(sorted(others))} were approved "
+                                  f"while {symbol} was decided as a new position: decide again")
+    if seen.opened is not None and opened > seen.opened:
+        raise StaleStateError(f"{opened} openers since {seen.since.isoformat()} (decided on "
+                              f"{seen.opened}): decide again")

@@ -17,35 +17,13 @@ from typing import Any
 from riskdesk.domain import AccountState, Decision, MarketSnapshot, Signal
 from riskdesk.errors import ConflictError, InvalidInputError
 from riskdesk.store._base import check_money, check_text, check_time
+from riskdesk.store._holds import OpenersSeen
 from riskdesk.store._reservations import (
     MAX_TTL_SECONDS,
     Reservation,
     ReservationLimits,
     ReservationOutcome,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class OpenersSeen:
-    """What a decision counted of the account's openers; checked again when it is written.
-
-    Parameters
-    ----------
-    positions
-        Symbols with a position in the account state decided on.
-    pending
-        Symbols with an approved opener not yet in that state (:meth:`Store.pending_openers`).
-    opened
-        Openers of the period counted (for a per-day trade limit), or ``None`` when no such
-        limit applies.
-    since
-        Start of that period.
-    """
-
-    positions: frozenset[str]
-    pending: frozenset[str]
-    opened: int | None
-    since: datetime
 
 
 @dataclass(frozen=True, slots=True)
