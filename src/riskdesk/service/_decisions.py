@@ -311,7 +311,7 @@ class Deciding:
         if not pending and opened <= account.trades_today:
             return account, seen
         return replace(account, pending_symbols=pending,
-                                   trades_today=max(account.trades_today, opened)), seen
+                       trades_today=max(account.trades_today, opened)), seen
 
     def _decides_inline(self) -> bool:
         """Whether deciding may run on an event loop: the broker answers from memory."""
