@@ -93,3 +93,16 @@ def test_tiers_keep_their_own_summaries_and_a_restart_agrees(store: Store) -> No
                               limits=tiered)
     assert (again.reservation, again.held_tier_notional) == (None, D(300))
     assert sorted(h.tier or "" for h in _walked(store, later)) == ["CORE", "GROWTH"]
+
+
+def test_the_held_budget_view_counts_settled_confirmations_like_the_decisions(
+        store: Store) -> None:
+    _confirmed(store, 4, 100, T0)
+    later = T0 + SETTLED_AFTER + timedelta(minutes=1)
+    _confirmed(store, 1, 50, later)
+    standing = store.held_budget("a", now=later, as_of=None)
+    assert (standing.count, standing.notional) == (5, D(450))
+    assert [(s.symbol, s.count, s.notional) for s in standing.by_symbol] == [
+        ("AAPL", 5, D(450))]
+    read_now = store.held_budget("a", now=later, as_of=later - timedelta(seconds=1))
+    assert (read_now.count, read_now.notional) == (1, D(50))  # only the fresh confirmation

@@ -49,6 +49,8 @@ class Hold(NamedTuple):
     confirmed_at: datetime | None
     symbol: str = ""
     created_at: datetime | None = None
+    #: How many reservations it stands for (more than one: a summary of settled ones).
+    size: int = 1
 
     def counts(self, now: datetime, as_of: datetime | None) -> bool:
         """Whether the hold binds budget for a decision at ``now`` on state as of ``as_of``.
@@ -105,16 +107,17 @@ class _Account:
     last_event: int
     holds: dict[str, Hold] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    #: Settled confirmations, kept out of every decision's loop: by id, and summed by tier.
+    #: Settled confirmations, kept out of every decision's loop: by id, and summed by tier
+    #: and symbol.
     settled: dict[str, Hold] = field(default_factory=dict)
-    sums: dict[str | None, Hold] = field(default_factory=dict)
+    sums: dict[tuple[str | None, str], Hold] = field(default_factory=dict)
 
     def view(self, now: datetime | None) -> list[Hold]:
-        """The holds a decision iterates: live ones, and one summary per tier of the settled.
+        """The holds a decision iterates: live ones, and a summary of the settled ones.
 
-        A summary is a confirmed hold dated at its tier's latest settled confirmation, so it
-        counts where a confirmed hold counts (``as_of`` of ``None``, or older than it) and
-        adds no symbol and no trade of the day.
+        There is one summary per tier and symbol: a confirmed hold dated at the latest of its
+        confirmations, so it counts where a confirmed hold counts (``as_of`` of ``None``, or
+        older than it), and adds no trade of the day (it has no creation time).
         """
         if now is not None:
             self.settle(now)
@@ -142,17 +145,19 @@ class _Account:
                 self._add(h, -1)
 
     def _add(self, h: Hold, sign: int) -> None:
-        """Add a settled hold to its tier's summary (``sign`` 1) or take one out (-1)."""
+        """Add a settled hold to its summary (``sign`` 1) or take one out (-1)."""
         assert h.confirmed_at is not None
-        s = self.sums.get(h.tier)
-        if sign < 0 and not any(x.tier == h.tier for x in self.settled.values()):
-            self.sums.pop(h.tier, None)  # the tier's last settled hold was given back
+        key = (h.tier, h.symbol)
+        s = self.sums.get(key)
+        size = sign + (s.size if s else 0)
+        if size <= 0:
+            self.sums.pop(key, None)  # its last settled hold was given back
             return
         n = h.notional * sign + (s.notional if s else _ZERO)
         m = h.margin * sign + (s.margin if s else _ZERO)
         latest = h.confirmed_at if s is None or s.confirmed_at is None \
             else max(s.confirmed_at, h.confirmed_at)
-        self.sums[h.tier] = Hold(n, m, h.tier, False, latest, latest)
+        self.sums[key] = Hold(n, m, h.tier, False, latest, latest, h.symbol, None, size)
 
 
 class HoldLedger:
@@ -276,7 +281,7 @@ def opener_counts(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
     symbols = set()
     opened = 0
     for h in holds:
-        if h.symbol and h.counts(now, as_of):  # (a summary of settled ones has no symbol)
+        if h.counts(now, as_of):
             symbols.add(h.symbol)
         if h.created_at is not None and h.created_at >= since and (
                 not h.active or h.expires_at > now):

@@ -33,7 +33,7 @@ from riskdesk.store._base import (
     check_text,
     check_time,
 )
-from riskdesk.store._holds import CONFIRMED, Hold, expire_due, held, opener_counts
+from riskdesk.store._holds import Hold, expire_due, held, opener_counts
 
 _R = t.reservations
 _E = t.reservation_events
@@ -348,29 +348,24 @@ class ReservationOps(StoreBase):
         The holds that count are those :meth:`try_reserve` counts for limits read ``as_of``:
         active reservations not expired at ``now``, and confirmed ones not yet in the account
         state (confirmed after ``as_of``; every confirmed one until released when ``as_of``
-        is ``None``). One read; nothing is written (reservations past their expiry are left
-        for the next write to mark).
+        is ``None``). One read, of the reservation events since the store last looked (the
+        store keeps the account's holds in memory, settled confirmations summed); nothing is
+        written (reservations past their expiry are left for the next write to mark).
         """
         account_id = check_text(account_id, "account_id")
         check_time(now, "now")
         if as_of is not None:
             check_time(as_of, "as_of")
-        stmt = sa.select(_R.c.symbol, _R.c.notional, _R.c.margin, _R.c.tier, _R.c.status,
-                         _R.c.expires_at, _R.c.confirmed_at).where(
-            _R.c.account_id == account_id,
-            _R.c.status.in_((ReservationStatus.ACTIVE.value, CONFIRMED)))
         with self._read() as conn:
-            rows = conn.execute(stmt).all()
+            current = self._holds.current(conn, account_id, now)
         symbols: dict[str, list[Hold]] = {}
-        for symbol, n, m, tier, status, expires, confirmed in rows:
-            hold = Hold(n, m, tier, status == ReservationStatus.ACTIVE.value, expires,
-                        confirmed)
+        for hold in current:
             if hold.counts(now, as_of):
-                symbols.setdefault(symbol, []).append(hold)
+                symbols.setdefault(hold.symbol, []).append(hold)
         by_symbol = []
         for symbol, holds in symbols.items():
             n, m, _ = held(holds, now, as_of, None)
-            by_symbol.append(SymbolHeld(symbol, len(holds), n, m))
+            by_symbol.append(SymbolHeld(symbol, sum(h.size for h in holds), n, m))
         by_symbol.sort(key=lambda s: (-s.notional, s.symbol))
         return HeldBudget(sum(s.count for s in by_symbol),
                           sum((s.notional for s in by_symbol), _ZERO),
