@@ -79,7 +79,10 @@ def accounts(draw: st.DrawFn) -> AccountState:
         high_water_mark=Decimal(repr(equity * draw(st.sampled_from([1.0, 1.06, 1.12, 1.3])))),
         day_start_equity=Decimal(repr(equity * draw(st.sampled_from([1.0, 1.05])))),
         buying_power=draw(opt(st.none(), st.just(Decimal(repr(equity * 4))))),
-        trades_today=draw(st.integers(0, 12)))
+        trades_today=draw(st.integers(0, 12)),
+        # approved openers not yet filled: each counts as an open position
+        pending_symbols=frozenset(draw(st.lists(st.sampled_from(SYMBOLS), max_size=6,
+                                                unique=True))))
 
 
 @st.composite
