@@ -129,38 +129,13 @@ def reservation_limits(config: RiskConfig, account: AccountState,
 
 
 def as_dict(value: Any) -> dict[str, Any]:
-    """A library result as a JSON object.
-
-    A :class:`ScalingStrategy` is shown by :func:`scaling_view` (its money as a decimal string).
-    """
-    if isinstance(value, ScalingStrategy):
-        return scaling_view(value)
+    """A library result as a JSON object."""
     out = jsonable(value)
     if not isinstance(out, dict):
         raise TypeError(f"expected an object, got {type(out).__name__}")
     return out
 
 
-def decimal_text(value: Decimal | float) -> str:
-    """Money as the API writes it: a decimal string.
-
-    A ``Decimal`` is written exactly. A float figure of the library is written as the shortest
-    decimal that reads back as that float (``repr``, as riskdesk turns floats into
-    ``Decimal`` elsewhere): the decimal it was made from, when that had at most 15 significant
-    digits.
-
-    Raises
-    ------
-    ComputationError
-        Failing closed, for a figure that is not finite.
-    """
-    out = value if isinstance(value, Decimal) else Decimal(repr(value))
-    if not out.is_finite():
-        raise ComputationError(f"a money figure is not finite ({value!r})")
-    return str(out)
-
-
-# ---------------------------------------------------------------------- capital
 def capital_view(config: RiskConfig, account: AccountState) -> dict[str, Any]:
     """Seed 001's capital state of the account."""
     return capital_state_view(account, capital_state(account, config.capital_status))
@@ -200,21 +175,17 @@ def tier_of(config: RiskConfig, symbol: str) -> str:
     return tier_for_symbol(symbol, tiers_from_config(ct), default=ct.default_tier).name
 
 
-def scaling_view(strategy: ScalingStrategy, equity: Decimal | None = None) -> dict[str, Any]:
+def scaling_view(strategy: ScalingStrategy, equity: Decimal) -> dict[str, Any]:
     """Seed 001's account-size profile with ``risk_per_trade`` as a decimal string.
 
-    ``risk_per_trade`` is ``equity x risk_pct``: worked out exactly from ``equity`` when it is
-    given, else the strategy's own figure (see :func:`decimal_text`); ``None`` below every
-    tier. The ``*_risk_pct`` fields stay fractions, as ``account_tiers`` spells them.
+    ``risk_per_trade`` is ``equity x risk_pct`` worked out exactly (the library's figure is a
+    float); ``None`` below every tier. The ``*_risk_pct`` fields stay fractions, as
+    ``account_tiers`` spells them.
     """
     out = strategy.to_dict()
-    risk, money = strategy.risk_pct, strategy.risk_per_trade
-    if risk is None or money is None:
-        out["risk_per_trade"] = None
-    elif equity is not None:
-        out["risk_per_trade"] = str(equity * Decimal(repr(risk)))
-    else:
-        out["risk_per_trade"] = decimal_text(money)
+    risk = strategy.risk_pct
+    out["risk_per_trade"] = None if risk is None or strategy.risk_per_trade is None \
+        else str(equity * Decimal(repr(risk)))
     return out
 
 
@@ -454,7 +425,7 @@ def plan_decision_view(decision: Decision) -> dict[str, Any]:
 def plan_line_view(line: PlanLine) -> dict[str, Any]:
     """One plan line (:class:`riskdesk.api.PlanLineOut`): money as decimal strings."""
     return {"phase": line.phase, "symbol": line.symbol, "target_weight": line.target_weight,
-            "intended_val": decimal_text(line.intended_val),
+            "intended_val": str(line.intended_val),
             "current_qty": str(line.current_qty), "log": line.log_line(),
             "decision": plan_decision_view(line.decision)}
 
@@ -465,9 +436,9 @@ def plan_view(plan: Plan) -> dict[str, Any]:
     The service adds the journaled decisions (:class:`riskdesk.api.PlanOut`).
     """
     return {"lines": [plan_line_view(line) for line in plan.lines],
-            "summary": {"available_before": decimal_text(plan.available_before),
-                        "freed_margin": decimal_text(plan.freed_margin),
-                        "available_after": decimal_text(plan.available_after)}}
+            "summary": {"available_before": str(plan.available_before),
+                        "freed_margin": str(plan.freed_margin),
+                        "available_after": str(plan.available_after)}}
 
 
 def plan_decisions(plan: Any) -> list[Decision]:

@@ -174,15 +174,7 @@ class HoldLedger:
         at ``earliest`` are marked expired (with their events) and left out; confirmed holds
         are all returned (:func:`held` filters them by the decision's ``as_of``).
         """
-        with self._guard:
-            account = self._accounts.get(account_id)
-        if account is None:
-            account = self._load(conn, account_id)
-            with self._guard:
-                self._accounts[account_id] = account
-        else:
-            self._catch_up(conn, account_id, account)
-        holds = account.view(earliest)
+        holds = self._up_to_date(conn, account_id).view(earliest)
         if any(h.active and h.expires_at <= earliest for h in holds):
             expire_due(conn, account_id, earliest)
             holds = [h for h in holds if not (h.active and h.expires_at <= earliest)]
@@ -203,6 +195,10 @@ class HoldLedger:
 
         Active holds past their expiry are included: :meth:`Hold.counts` leaves them out.
         """
+        return self._up_to_date(conn, account_id).view(now)
+
+    def _up_to_date(self, conn: Connection, account_id: str) -> _Account:
+        """The account's holds, loaded on first use, else caught up with the events since."""
         with self._guard:
             account = self._accounts.get(account_id)
         if account is None:
@@ -211,7 +207,7 @@ class HoldLedger:
                 account = self._accounts.setdefault(account_id, account)
         else:
             self._catch_up(conn, account_id, account)
-        return account.view(now)
+        return account
 
     def forget(self, account_id: str | None = None) -> None:
         """Drop what is known of ``account_id`` (every account when ``None``)."""

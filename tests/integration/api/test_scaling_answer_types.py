@@ -67,4 +67,3 @@ def test_below_every_tier_there_is_no_risk_per_trade() -> None:
     strategy = scaling_strategy(1.0, RiskConfig.preset("default"))
     assert strategy.tier is None
     assert scaling_view(strategy, Decimal(1))["risk_per_trade"] is None
-    assert scaling_view(strategy)["risk_per_trade"] is None
