@@ -211,9 +211,9 @@ def test_keys_revoke_twice_keeps_the_first_time(db: str) -> None:
 @pytest.mark.parametrize(("args", "named"), [
     (["keys", "revoke", "no-such-key"], "key_id"),
     (["keys", "revoke", ""], "key_id"),
-    (["keys", "create", "bot", "--scope", "root"], "scopes"),
-    (["keys", "create", "bot", "--scope", "READ"], "scopes"),
-    (["keys", "create", "bot", "--scope", "read,trade"], "scopes"),
+    (["keys", "create", "bot", "--scope", "root"], "--scope"),
+    (["keys", "create", "bot", "--scope", "READ"], "--scope"),
+    (["keys", "create", "bot", "--scope", "read,trade"], "--scope"),
     (["keys", "create", ""], "name"),
 ])
 def test_keys_bad_input(db: str, args: list[str], named: str) -> None:

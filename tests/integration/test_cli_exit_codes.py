@@ -82,7 +82,7 @@ CASES: list[tuple[list[str], int, str]] = [
     (["journal", "tail", "--db", "not a url", "--json"], 2, "not a url"),
     (["journal", "tail", "--db", "mysql://x/y", "--json"], 2, "mysql"),
     (["keys", "revoke", "no-such-key", "--db", "{db}", "--json"], 2, "key_id"),
-    (["keys", "create", "bot", "--scope", "root", "--db", "{db}", "--json"], 2, "scopes"),
+    (["keys", "create", "bot", "--scope", "root", "--db", "{db}", "--json"], 2, "--scope"),
     (["reconcile", "--policy", "bogus", "--db", "{db}", "--json"], 2, "policy"),
     (["config", "check", "{tmp}/config.yaml"], 2, "stop_pct"),
     (["config", "show", "{tmp}/missing.yaml"], 2, "missing.yaml"),

@@ -33,8 +33,8 @@ CASES: list[tuple[list[str], str]] = [
     (["journal", "tail", "--symbol", "X" * 65], "--symbol"),
     (["keys", "revoke", ""], "key_id"),
     (["keys", "revoke", " "], "key_id"),
-    (["keys", "create", "bot", "--scope", "root"], "scopes"),
-    (["keys", "create", "bot", "--scope", "read", "--scope", "READ"], "scopes"),
+    (["keys", "create", "bot", "--scope", "root"], "--scope"),
+    (["keys", "create", "bot", "--scope", "read", "--scope", "READ"], "--scope"),
     (["keys", "create", ""], "name"),
     (["keys", "create", "two\nlines"], "name"),
 ]

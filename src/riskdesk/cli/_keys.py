@@ -33,7 +33,7 @@ def create(name: str = typer.Argument(..., help="Who or what the key is for."),
     if not name.isprintable():
         raise InvalidInputError("name", name, "printable characters on one line")
     if not scope or any(s not in SCOPES for s in scope):
-        raise InvalidInputError("scopes", scope, f"a non-empty subset of {', '.join(SCOPES)}")
+        raise InvalidInputError("--scope", scope, f"a non-empty subset of {', '.join(SCOPES)}")
     with open_service(db, create=True) as service:
         key_id, plaintext = service.store.create_api_key(name, scope)
         # The scopes as stored (each once), the same as `keys list` shows.
