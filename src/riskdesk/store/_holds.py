@@ -13,6 +13,12 @@ writers hold the account's lock), so the events after the last one seen are exac
 changes since. Applying an event is idempotent (a hold is set, marked confirmed or dropped by
 its id), so a store's own events, read back on its next transaction, change nothing. Only
 committed events are ever applied: a rolled-back transaction leaves the ledger as it was.
+
+A confirmation older than :data:`SETTLED_AFTER` is settled: only its tier's and symbol's sum
+is used. The first load of an account therefore reads the holds that are not settled row by
+row and the settled ones as sums only (see :meth:`HoldLedger._load`), in one statement, so
+that the rows, the sums and the last event id are of one snapshot. Such a confirmation,
+released later, is taken out of its sum when its event is applied (:meth:`_Account.drop`).
 """
 
 from __future__ import annotations
@@ -20,9 +26,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -67,18 +73,15 @@ class Hold(NamedTuple):
 _P_ACCOUNT = sa.bindparam("b_account", type_=_R.c.account_id.type)
 _P_NOW = sa.bindparam("b_now", type_=_R.c.expires_at.type)
 _P_LAST = sa.bindparam("b_last", type_=_E.c.id.type)
+_P_CUTOFF = sa.bindparam("b_cutoff", type_=_R.c.confirmed_at.type)
 
 _EXPIRE = (sa.update(_R)
            .where(_R.c.account_id == _P_ACCOUNT, _R.c.status == ACTIVE, _R.c.expires_at <= _P_NOW)
            .values(status=EXPIRED, settled_at=_P_NOW)
            .returning(_R.c.id, _R.c.notional, _R.c.margin))
-_LOAD = sa.select(_R.c.id, _R.c.notional, _R.c.margin, _R.c.tier, _R.c.status, _R.c.expires_at,
-                  _R.c.confirmed_at, _R.c.symbol, _R.c.created_at).where(
-    _R.c.account_id == _P_ACCOUNT, _R.c.status.in_((ACTIVE, CONFIRMED)))
-_LAST_EVENT = sa.select(sa.func.coalesce(sa.func.max(_E.c.id), 0)).where(
-    _E.c.account_id == _P_ACCOUNT)
 _SINCE = (sa.select(_E.c.id, _E.c.event, _E.c.reservation_id, _E.c.at, _R.c.notional,
-                    _R.c.margin, _R.c.tier, _R.c.expires_at, _R.c.symbol, _R.c.created_at)
+                    _R.c.margin, _R.c.tier, _R.c.expires_at, _R.c.symbol, _R.c.created_at,
+                    _R.c.confirmed_at)
           .join(_R, _R.c.id == _E.c.reservation_id)
           .where(_E.c.id > _P_LAST, _E.c.account_id == _P_ACCOUNT)
           .order_by(_E.c.id))
@@ -101,14 +104,49 @@ def expire_due(conn: Connection, account_id: str, now: datetime) -> int:
 #: uses (decisions refuse state older than ``max_data_age_seconds`` long before).
 SETTLED_AFTER = timedelta(hours=24)
 
+# What the first load of an account reads (kind, then the columns of a hold, its size and
+# the account's last event id), in one statement: one snapshot on PostgreSQL too, whose
+# reads run in autocommit. Its rows: each hold not settled at the load's cutoff (_ROW), the
+# settled confirmations (_SETTLED) and the last event id (_MARK).
+_ROW, _SETTLED, _MARK = 0, 1, 2
+_NULL = sa.null()
+_LIVE = sa.select(
+    sa.literal_column(str(_ROW), sa.Integer()).label("kind"), _R.c.id, _R.c.notional,
+    _R.c.margin, _R.c.tier, _R.c.status, _R.c.expires_at, _R.c.confirmed_at, _R.c.symbol,
+    _R.c.created_at, sa.literal_column("1", sa.Integer()).label("size"),
+    sa.cast(_NULL, _E.c.id.type).label("mark"),
+).where(_R.c.account_id == _P_ACCOUNT, sa.or_(
+    _R.c.status == ACTIVE,
+    sa.and_(_R.c.status == CONFIRMED,
+            sa.or_(_R.c.confirmed_at.is_(None), _R.c.confirmed_at >= _P_CUTOFF))))
+_OLD = (_R.c.account_id == _P_ACCOUNT, _R.c.status == CONFIRMED, _R.c.confirmed_at < _P_CUTOFF)
+_SETTLED_KIND = sa.literal_column(str(_SETTLED), sa.Integer())
+_LAST = sa.select(
+    sa.literal_column(str(_MARK), sa.Integer()), *[_NULL] * 10,
+    sa.select(sa.func.coalesce(sa.func.max(_E.c.id), 0))
+    .where(_E.c.account_id == _P_ACCOUNT).scalar_subquery())
+#: PostgreSQL sums the settled confirmations itself: ``sum`` of a ``NUMERIC`` is exact.
+_LOAD_SUMMED: sa.CompoundSelect[*tuple[Any, ...]] = sa.union_all(_LIVE, sa.select(
+    _SETTLED_KIND, _NULL, sa.func.sum(_R.c.notional), sa.func.sum(_R.c.margin), _R.c.tier,
+    _NULL, _NULL, sa.func.max(_R.c.confirmed_at), _R.c.symbol, _NULL, sa.func.count(), _NULL,
+).where(*_OLD).group_by(_R.c.tier, _R.c.symbol), _LAST)
+#: SQLite keeps money as decimal text, which its ``sum`` reads as floats: the settled
+#: confirmations come row by row, only what their sums need, and are summed as they stream.
+_LOAD_STREAMED: sa.CompoundSelect[*tuple[Any, ...]] = sa.union_all(_LIVE, sa.select(
+    _SETTLED_KIND, _NULL, _R.c.notional, _R.c.margin, _R.c.tier, _NULL, _NULL,
+    _R.c.confirmed_at, _R.c.symbol, _NULL, sa.literal_column("1", sa.Integer()), _NULL,
+).where(*_OLD), _LAST)
+
 
 @dataclass
 class _Account:
     last_event: int
+    #: The load's cutoff: confirmations before it were read as sums only (not by id).
+    summed_before: datetime | None = None
     holds: dict[str, Hold] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    #: Settled confirmations, kept out of every decision's loop: by id, and summed by tier
-    #: and symbol.
+    #: Settled confirmations, kept out of every decision's loop: by id (those settled since
+    #: the load), and summed by tier and symbol (with those settled before it).
     settled: dict[str, Hold] = field(default_factory=dict)
     sums: dict[tuple[str | None, str], Hold] = field(default_factory=dict)
 
@@ -137,12 +175,26 @@ class _Account:
                     self.settled[rid] = h
                     self._add(h, 1)
 
-    def drop(self, rid: str) -> None:
-        """Forget a hold given back (released or expired), live or settled."""
-        if self.holds.pop(rid, None) is None:
-            h = self.settled.pop(rid, None)
-            if h is not None:
-                self._add(h, -1)
+    def drop(self, rid: str, given_back: Hold) -> None:
+        """Forget a hold given back (released or expired), live or settled.
+
+        ``given_back`` is the reservation as its event reads it (``confirmed_at`` included).
+        A hold neither live nor settled by id that was confirmed before the load's cutoff was
+        summed by the load: it comes out of its sum. That takes it out once, and only when it
+        was added: the load's sums are of the snapshot of its last event id, a hold confirmed
+        then can be given back only by a later event (a release), which is applied once
+        (events are applied in id order, each once); a hold never confirmed has no
+        ``confirmed_at``; and one confirmed after the load was granted or loaded as a live
+        hold, so it is found by id.
+        """
+        if self.holds.pop(rid, None) is not None:
+            return
+        h = self.settled.pop(rid, None)
+        if h is not None:
+            self._add(h, -1)
+        elif given_back.confirmed_at is not None and self.summed_before is not None \
+                and given_back.confirmed_at < self.summed_before:
+            self._add(given_back, -1)
 
     def _add(self, h: Hold, sign: int) -> None:
         """Add a settled hold to its summary (``sign`` 1) or take one out (-1)."""
@@ -174,7 +226,7 @@ class HoldLedger:
         at ``earliest`` are marked expired (with their events) and left out; confirmed holds
         are all returned (:func:`held` filters them by the decision's ``as_of``).
         """
-        holds = self._up_to_date(conn, account_id).view(earliest)
+        holds = self._up_to_date(conn, account_id, earliest).view(earliest)
         if any(h.active and h.expires_at <= earliest for h in holds):
             expire_due(conn, account_id, earliest)
             holds = [h for h in holds if not (h.active and h.expires_at <= earliest)]
@@ -194,15 +246,21 @@ class HoldLedger:
         """The account's holds brought up to date on a read connection (nothing is marked).
 
         Active holds past their expiry are included: :meth:`Hold.counts` leaves them out.
+        ``now`` also dates a first load (the current time when ``None``: see :meth:`_load`).
         """
-        return self._up_to_date(conn, account_id).view(now)
+        return self._up_to_date(conn, account_id, now).view(now)
 
-    def _up_to_date(self, conn: Connection, account_id: str) -> _Account:
-        """The account's holds, loaded on first use, else caught up with the events since."""
+    def _up_to_date(self, conn: Connection, account_id: str,
+                    now: datetime | None) -> _Account:
+        """The account's holds, loaded on first use, else caught up with the events since.
+
+        ``now`` is the time of the decision or view that asks: a first load reads the
+        confirmations settled then as sums only.
+        """
         with self._guard:
             account = self._accounts.get(account_id)
         if account is None:
-            account = self._load(conn, account_id)
+            account = self._load(conn, account_id, datetime.now(UTC) if now is None else now)
             with self._guard:
                 account = self._accounts.setdefault(account_id, account)
         else:
@@ -218,14 +276,37 @@ class HoldLedger:
                 self._accounts.pop(account_id, None)
 
     @staticmethod
-    def _load(conn: Connection, account_id: str) -> _Account:
-        params = {"b_account": account_id}
-        last = int(conn.execute(_LAST_EVENT, params).scalar() or 0)
-        account = _Account(last)
-        for rid, n, m, tier, status, expires, confirmed, symbol, created in conn.execute(
-                _LOAD, params):
-            account.holds[rid] = Hold(n, m, tier, status == ACTIVE, expires, confirmed, symbol,
-                                      created)
+    def _load(conn: Connection, account_id: str, now: datetime) -> _Account:
+        """Read the account's holds: live ones by id, confirmations settled at ``now`` summed.
+
+        Settled confirmations are only ever used through their sums (per tier and symbol),
+        and a bot that never releases its fills leaves them to pile up: they are not kept by
+        id. The sums are exact decimals: summed by PostgreSQL, streamed and summed here on
+        SQLite (whose ``sum`` of decimal text is a float).
+        """
+        cutoff = now - SETTLED_AFTER
+        summed = _LOAD_SUMMED if conn.dialect.name == "postgresql" else _LOAD_STREAMED
+        account = _Account(0, cutoff)
+        totals: dict[tuple[str | None, str], list[Any]] = {}
+        for kind, rid, n, m, tier, status, expires, confirmed, symbol, created, size, mark \
+                in conn.execute(summed, {"b_account": account_id, "b_cutoff": cutoff}):
+            if kind == _ROW:
+                account.holds[rid] = Hold(n, m, tier, status == ACTIVE, expires, confirmed,
+                                          symbol, created)
+            elif kind == _SETTLED:
+                total = totals.get((tier, symbol))
+                if total is None:
+                    totals[tier, symbol] = [size, n, m, confirmed]
+                else:
+                    total[0] += size
+                    total[1] += n
+                    total[2] += m
+                    total[3] = max(total[3], confirmed)
+            else:
+                account.last_event = int(mark)
+        for (tier, symbol), (size, n, m, latest) in totals.items():
+            account.sums[tier, symbol] = Hold(n, m, tier, False, latest, latest, symbol, None,
+                                              int(size))
         return account
 
     @staticmethod
@@ -235,15 +316,22 @@ class HoldLedger:
         if not rows:
             return
         with account.lock:  # readers catch up too: apply each event once, in order
-            for event_id, event, rid, at, n, m, tier, expires, symbol, created in rows:
+            for event_id, event, rid, at, n, m, tier, expires, symbol, created, confirmed \
+                    in rows:
                 if event_id <= account.last_event:
                     continue
                 HoldLedger._apply(account, event, rid, at,
-                                  Hold(n, m, tier, True, expires, None, symbol, created))
+                                  Hold(n, m, tier, True, expires, None, symbol, created),
+                                  confirmed)
                 account.last_event = int(event_id)
 
     @staticmethod
-    def _apply(account: _Account, event: str, rid: str, at: datetime, hold: Hold) -> None:
+    def _apply(account: _Account, event: str, rid: str, at: datetime, hold: Hold,
+               confirmed: datetime | None) -> None:
+        """Apply one event of ``rid``.
+
+        ``hold`` is the reservation as granted, ``confirmed`` its confirmation time as stored.
+        """
         if event == "RESERVE":
             account.holds[rid] = hold
         elif event == "CONFIRM":
@@ -251,7 +339,7 @@ class HoldLedger:
             if h is not None:
                 account.holds[rid] = h._replace(active=False, confirmed_at=at)
         else:  # RELEASE, EXPIRE
-            account.drop(rid)
+            account.drop(rid, hold._replace(active=False, confirmed_at=confirmed))
 
 
 def held(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
