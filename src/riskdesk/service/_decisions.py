@@ -47,6 +47,7 @@ from riskdesk.errors import ConflictError, StaleStateError
 from riskdesk.service import _adapters as ports
 from riskdesk.service._deciding import decision_record, decision_view, single_answer
 from riskdesk.service._json import jsonable
+from riskdesk.service._marks import CapitalMarks, MarkFields
 from riskdesk.service._metrics import Metrics
 from riskdesk.service._paper import NoAccount
 from riskdesk.service._state import DeskMovedError, DeskSession, SaveNeededError
@@ -98,6 +99,7 @@ class Deciding:
     reservation_ttl_seconds: float
     account_id: str
     metrics: Metrics
+    marks: CapitalMarks
     session: DeskSession
     _key_locks: dict[str, threading.Lock]
     _key_locks_guard: threading.Lock
@@ -110,6 +112,10 @@ class Deciding:
     def market(self, symbol: str, given: MarketInput | None, now: datetime, *,
                price_from: str | None = "market.price") -> MarketSnapshot:
         """A market snapshot from the caller's data, completed from the broker."""
+        raise NotImplementedError
+
+    def _broker_account(self, now: datetime) -> AccountState:
+        """The account as the broker reports it now (without the tracker's marks)."""
         raise NotImplementedError
 
     @contextmanager
@@ -288,8 +294,9 @@ class Deciding:
         raise _desk_kept_moving()
 
     def _with_openers(self, account: AccountState, now: datetime, *, fresh: bool = True,
-                      may_read: bool = True) -> tuple[AccountState, OpenersSeen]:
-        """``account`` with the approved openers its state does not show yet.
+                      may_read: bool = True, marks: MarkFields | None = None
+                      ) -> tuple[AccountState, OpenersSeen]:
+        """``account`` with the approved openers its state does not show yet (and ``marks``).
 
         A symbol with an approved, unfilled opener counts as an open position, and the
         openers approved since 00:00 UTC (not given back) as the day's trades: without them a
@@ -298,7 +305,9 @@ class Deciding:
         ``fresh`` the store answers from the holds it holds in memory (no I/O): holds it
         missed that would refuse the order fail the write and the order is decided again;
         holds given back elsewhere that it still counts can only refuse, and a refusal on
-        the counts is decided again with ``fresh`` (:meth:`_recommendation`).
+        the counts is decided again with ``fresh`` (:meth:`_recommendation`). ``marks``, the
+        capital tracker's fields
+        (:meth:`CapitalMarks.fields_for`), go into the same copy.
         """
         since = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
         if not may_read and not self.store.holds_known(self.account_id):
@@ -309,9 +318,11 @@ class Deciding:
         seen = OpenersSeen(frozenset(p.symbol for p in account.positions), pending,
                            opened if self.config.phases.enabled else None, since)
         if not pending and opened <= account.trades_today:
-            return account, seen
-        return replace(account, pending_symbols=pending,
-                       trades_today=max(account.trades_today, opened)), seen
+            return (account if marks is None else replace(account, **marks)), seen
+        trades = max(account.trades_today, opened)
+        if marks is None:
+            return replace(account, pending_symbols=pending, trades_today=trades), seen
+        return replace(account, **marks, pending_symbols=pending, trades_today=trades), seen
 
     def _decides_inline(self) -> bool:
         """Whether deciding may run on an event loop: the broker answers from memory."""
@@ -329,9 +340,10 @@ class Deciding:
         signal = self._with_trade_stats(signal)
         # On an event loop (save=False) a local read may block it briefly, a networked one not.
         may_read = save or self.store.dialect == "sqlite"
-        broker_account = self.account(now, may_write=save, may_read=may_read)
+        broker_account = self._broker_account(now)
+        marks = self.marks.fields_for(broker_account, now, may_write=save, may_read=may_read)
         account, seen = self._with_openers(broker_account, now, fresh=False,
-                                           may_read=may_read)
+                                           may_read=may_read, marks=marks)
         market = self.market(signal.symbol, given, now)
         decision, version = self.session.decide(
             lambda desk: desk.recommend(signal, account, market, now=now, weights=weights),
@@ -340,7 +352,7 @@ class Deciding:
             # Refused on counts the store held in memory: decide on the stored holds.
             if not may_read:
                 raise SaveNeededError("the approved openers must be read")
-            account, seen = self._with_openers(broker_account, now, fresh=True)
+            account, seen = self._with_openers(broker_account, now, fresh=True, marks=marks)
             decision, version = self.session.decide(
                 lambda desk: desk.recommend(signal, account, market, now=now,
                                             weights=weights), at=now, save=save)

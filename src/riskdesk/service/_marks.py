@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from riskdesk.domain import AccountState
 from riskdesk.errors import InvalidInputError
@@ -47,6 +47,14 @@ class Marks:
         """The marks of a snapshot as the store returns it."""
         return cls(row["at"], row["high_water_mark"], row["day_start_equity"],
                    row["week_start_equity"])
+
+
+class MarkFields(TypedDict):
+    """The tracker's marks as the ``AccountState`` fields they set."""
+
+    high_water_mark: Decimal
+    day_start_equity: Decimal
+    week_start_equity: Decimal
 
 
 class CapitalMarks:
@@ -76,6 +84,17 @@ class CapitalMarks:
               may_write: bool = True, may_read: bool = True) -> AccountState:
         """``account`` with the tracker's high-water mark and the day's and week's start.
 
+        The fields are those of :meth:`fields_for` (see there for the parameters).
+        """
+        marks = self.fields_for(account, now, may_write=may_write, may_read=may_read)
+        return dataclasses.replace(account, **marks)
+
+    def fields_for(self, account: AccountState, now: datetime, *,
+                   may_write: bool = True, may_read: bool = True) -> MarkFields:
+        """The tracker's high-water mark and the day's and week's start for ``account``.
+
+        As ``AccountState`` field names, to build the account a decision uses in one copy.
+
         Parameters
         ----------
         account
@@ -97,9 +116,8 @@ class CapitalMarks:
             marks = self._record(account, now)
         assert account.high_water_mark is not None
         hwm = max(account.high_water_mark, marks.high_water_mark, peak)
-        return dataclasses.replace(account, high_water_mark=hwm,
-                                   day_start_equity=marks.day_start_equity,
-                                   week_start_equity=marks.week_start_equity)
+        return {"high_water_mark": hwm, "day_start_equity": marks.day_start_equity,
+                "week_start_equity": marks.week_start_equity}
 
     def record(self, account: AccountState, now: datetime) -> dict[str, Any]:
         """Record a snapshot of ``account`` (with this process's peak) and hold its marks."""

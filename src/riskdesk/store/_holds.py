@@ -232,6 +232,11 @@ class HoldLedger:
             holds = [h for h in holds if not (h.active and h.expires_at <= earliest)]
         return holds
 
+    def knows(self, account_id: str) -> bool:
+        """Whether the account's holds were read (:meth:`known` answers without I/O)."""
+        with self._guard:
+            return account_id in self._accounts
+
     def known(self, account_id: str, now: datetime | None = None) -> list[Hold] | None:
         """The account's holds as last brought up to date, without I/O (``None``: never read).
 
@@ -364,11 +369,16 @@ def opener_counts(holds: Iterable[Hold], now: datetime, as_of: datetime | None,
     """
     symbols = set()
     opened = 0
+    # Hold.counts spelled out, and one test of expiry for both counts: this loop runs on
+    # every decision.
     for h in holds:
-        if h.counts(now, as_of):
+        if h.active:
+            if h.expires_at <= now:
+                continue  # given back: neither held nor an opener of the period
             symbols.add(h.symbol)
-        if h.created_at is not None and h.created_at >= since and (
-                not h.active or h.expires_at > now):
+        elif as_of is None or (h.confirmed_at is not None and h.confirmed_at > as_of):
+            symbols.add(h.symbol)
+        if h.created_at is not None and h.created_at >= since:
             opened += 1
     return frozenset(symbols), opened
 

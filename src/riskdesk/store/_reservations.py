@@ -373,7 +373,7 @@ class ReservationOps(StoreBase):
 
     def holds_known(self, account_id: str) -> bool:
         """Whether the store holds the account's holds in memory (see :meth:`pending_openers`)."""
-        return self._holds.known(account_id) is not None
+        return self._holds.knows(account_id)
 
     def pending_openers(self, account_id: str, *, now: datetime, as_of: datetime | None,
                         since: datetime, fresh: bool = True) -> tuple[frozenset[str], int]:
