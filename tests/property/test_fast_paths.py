@@ -192,7 +192,7 @@ def accounts(draw: st.DrawFn) -> AccountState:
                  strategy=draw(st.sampled_from([None, "momentum", "Momentum", "wheel"])),
                  score=draw(opt(st.none(), st.floats(0, 100))))
         for sym in draw(st.lists(st.sampled_from(["AAA", "BBB", "CCC", "DDD", "EEE"]),
-                                 max_size=5)))
+                                 max_size=5, unique=True)))
     used = draw(st.floats(0, 0.6))
     return AccountState(
         equity=dec(equity), available=dec(equity * (1 - used)), margin_used=dec(equity * used),

@@ -102,7 +102,8 @@ positions = st.builds(Position, symbol=st.sampled_from(["AAPL", "MSFT"]),
                       side=st.sampled_from(list(Side)), quantity=money, entry_price=money,
                       mark_price=money | st.none())
 accounts = st.builds(AccountState, equity=money, available=money, as_of=when,
-                     positions=st.lists(positions, max_size=3).map(tuple),
+                     positions=st.lists(positions, max_size=3,
+                                         unique_by=lambda p: p.symbol).map(tuple),
                      trades_today=st.integers(0, 50))
 book = st.lists(st.builds(BookLevel, st.floats(0.01, 1e6), st.floats(0, 1e6)), max_size=5)
 markets = st.builds(MarketSnapshot, rules=st.just(MarketRules(symbol="AAPL", step=Decimal(1),

@@ -95,7 +95,7 @@ def _account() -> AccountState:
                             strategy="wheel"),
                    Position("BBB", "SHORT", Decimal("3"), Decimal("50"),
                             mark_price=Decimal("60"), contract_size=10),
-                   Position("AAA", "SHORT", Decimal("1"), Decimal("100"), strategy="Wheel")))
+                   Position("CCC", "SHORT", Decimal("1"), Decimal("100"), strategy="Wheel")))
 
 
 def test_account_figures_are_computed_once_and_match_the_decimal_figures() -> None:
@@ -104,8 +104,8 @@ def test_account_figures_are_computed_once_and_match_the_decimal_figures() -> No
     assert a.figures is f
     assert f.net == 200.0 - 1800.0 - 100.0
     assert f.gross == 200.0 + 1800.0 + 100.0
-    assert f.by_symbol == {"AAA": 100.0, "BBB": -1800.0}
-    assert f.margin_by_symbol == {"AAA": 50.0 + 100.0, "BBB": 1800.0}
+    assert f.by_symbol == {"AAA": 200.0, "BBB": -1800.0, "CCC": -100.0}
+    assert f.margin_by_symbol == {"AAA": 50.0, "BBB": 1800.0, "CCC": 100.0}
     assert f.by_strategy == {"WHEEL": 2}
     assert (f.drawdown, f.daily_pnl_pct, f.weekly_pnl_pct) == \
         (a.drawdown, a.daily_pnl_pct, a.weekly_pnl_pct)

@@ -97,6 +97,8 @@ def rebalance_due(
         math.isfinite(threshold) and threshold >= 0
     ):
         raise InvalidInputError("threshold", threshold, "a finite number >= 0")
+    if not isinstance(weights_now, Mapping):
+        raise InvalidInputError("weights_now", weights_now, "a mapping of tier name to share")
     by_name = {t.name: t for t in specs}
     for name in weights_now:
         if name not in by_name:
@@ -104,16 +106,19 @@ def rebalance_due(
     deviations: dict[str, float] = {}
     for t in specs:
         raw = weights_now.get(t.name)
+        if raw is None:
+            if t.is_reserve:
+                continue
+            raise InvalidInputError("weights_now", t.name, "a share for every non-reserve tier")
+        if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal) \
+                or (isinstance(raw, Decimal) and raw.is_nan()):
+            raise InvalidInputError(f"weights_now.{t.name}", raw, "a number")
+        share = float(raw)
         if t.is_reserve:
-            if raw is not None and float(raw) != 0.0:
+            if share != 0.0:
                 raise InvalidInputError(
                     f"weights_now.{t.name}", raw, "0: the reserve is never allocated")
             continue
-        if raw is None:
-            raise InvalidInputError("weights_now", t.name, "a share for every non-reserve tier")
-        if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
-            raise InvalidInputError(f"weights_now.{t.name}", raw, "a number")
-        share = float(raw)
         if not math.isfinite(share) or share < 0:
             raise InvalidInputError(f"weights_now.{t.name}", raw, "a finite share >= 0")
         target = float(t.target_pct)

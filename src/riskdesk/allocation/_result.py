@@ -235,6 +235,8 @@ def scale_leverage(
         raise InvalidInputError("result.weights", summarise(result.weights), "some exposure")
     factor = 1.0
     bound = "none"
+    cap: float | None = None
+    mw: float | None = None
     if target_leverage is not None:
         target = as_scalar(target_leverage, "target_leverage", low=0.0, low_inclusive=False)
         factor = target / gross
@@ -250,12 +252,21 @@ def scale_leverage(
         if largest * factor > mw:
             factor = mw / largest
             bound = "max_weight"
+    weights = result.weights * factor
+    # cap / gross rounds to nearest, so the scaled sum (or the largest weight) can land one
+    # unit in the last place above the cap: step the factor down until the caps hold exactly.
+    while factor > 0.0 and (
+        (cap is not None and float(np.abs(weights).sum()) > cap)
+        or (mw is not None and float(np.abs(weights).max()) > mw)
+    ):
+        factor = math.nextafter(factor, 0.0)
+        weights = result.weights * factor
     note = f"leverage scaled by {factor:.6g} (bound: {bound})"
     if result.note:
         note = f"{result.note}; {note}"
     return dataclasses.replace(
         result,
-        weights=result.weights * factor,
+        weights=weights,
         variance=None if result.variance is None else result.variance * factor * factor,
         scale=result.scale * factor,
         note=note,

@@ -177,6 +177,8 @@ def check_tiers(tiers: Sequence[TierSpec]) -> tuple[TierSpec, ...]:
         If there are no tiers, a name repeats, the targets do not sum to 1, there is more than
         one reserve, or a symbol belongs to two tiers.
     """
+    if isinstance(tiers, str) or not isinstance(tiers, Iterable):
+        raise InvalidInputError("tiers", tiers, "a non-empty sequence of TierSpec")
     out = tuple(tiers)
     if not out or not all(isinstance(t, TierSpec) for t in out):
         raise InvalidInputError("tiers", tiers, "a non-empty sequence of TierSpec")
@@ -300,6 +302,9 @@ def tier_exposures(
         On an amount that is not a non-negative ``Decimal``, or an unassignable symbol.
     """
     specs = check_tiers(tiers)
+    if not isinstance(exposures_by_symbol, Mapping):
+        raise InvalidInputError("exposures_by_symbol", exposures_by_symbol,
+                                "a mapping of symbol to Decimal amount")
     members = tier_members(specs)
     out = {t.name: Decimal(0) for t in specs}
     for sym, amount in exposures_by_symbol.items():
@@ -386,6 +391,9 @@ def tier_budgets(
     eq = _as_money(equity, "equity")
     if eq <= 0:
         raise InvalidInputError("equity", equity, "a positive Decimal amount")
+    if not isinstance(exposures_by_tier, Mapping):
+        raise InvalidInputError("exposures_by_tier", exposures_by_tier,
+                                "a mapping of tier name to Decimal amount")
     by_name = {t.name: t for t in specs}
     used: dict[str, Decimal] = {t.name: Decimal(0) for t in specs}
     for name, amount in exposures_by_tier.items():

@@ -36,8 +36,13 @@ def summarise(value: object) -> object:
 def as_float_array(value: ArrayLike, field: str) -> FloatArray:
     """Convert ``value`` to a float64 array, rejecting objects that are not numeric."""
     try:
+        # numpy would drop the imaginary part of a complex array with only a warning
+        if np.iscomplexobj(value):
+            raise InvalidInputError(field, summarise(value), "an array of real numbers")
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
         raise InvalidInputError(field, summarise(value), "an array of real numbers") from exc
     return arr
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from riskdesk.api._auth import ReadCaller, ServiceDep, TradeCaller
 from riskdesk.api._capital import IdempotencyKey, answer_head, unscoped
-from riskdesk.api._errors import ERROR_RESPONSES, LocatedUnknownSymbolError
+from riskdesk.api._errors import (
+    ERROR_RESPONSES,
+    LocatedInvalidInputError,
+    LocatedUnknownSymbolError,
+)
 from riskdesk.api._requests import PlanIn, ReconcileIn, Text
 from riskdesk.api._responses import JournalOut, PlanOut, ReconcileOut, ReservationOut
 from riskdesk.api._strict_json import StrictJSONRoute
@@ -20,6 +25,33 @@ router = APIRouter(tags=["orders"], responses=ERROR_RESPONSES,
                    route_class=StrictJSONRoute)
 
 ReservationId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+#: How much of a refused body a message repeats.
+_SHOWN_BYTES = 60
+
+
+async def _no_body(request: Request) -> None:
+    """Refuse a body on an endpoint that takes none (an empty JSON object is no body).
+
+    A reservation is confirmed or released whole, for the notional and margin it reserved: a
+    fill quantity or notional sent along (larger than reserved, say) would otherwise be
+    answered 200 and ignored.
+    """
+    raw = await request.body()
+    if not raw.strip():
+        return
+    try:
+        if json.loads(raw) == {}:
+            return
+    except ValueError:
+        pass
+    text = raw.decode("utf-8", "replace").strip()
+    shown = text if len(text) <= _SHOWN_BYTES else text[:_SHOWN_BYTES] + "..."
+    raise LocatedInvalidInputError(InvalidInputError(
+        "body", shown, "no body: a reservation is confirmed or released whole, for the "
+        "notional it reserved (reserve again for another size)"), ["body"])
+
+
+NoBody = Depends(_no_body)
 
 
 @router.post("/api/orders/plan", response_model=PlanOut)
@@ -56,14 +88,16 @@ def plan(body: PlanIn, response: Response, service: ServiceDep, caller: TradeCal
     return answer
 
 
-@router.post("/api/reservations/{reservation_id}/confirm", response_model=ReservationOut)
+@router.post("/api/reservations/{reservation_id}/confirm", response_model=ReservationOut,
+             dependencies=[NoBody])
 def confirm(reservation_id: ReservationId, service: ServiceDep,
             _: TradeCaller) -> dict[str, Any]:
     """The order was filled: the reservation's notional becomes a position."""
     return service.confirm_reservation(reservation_id)
 
 
-@router.post("/api/reservations/{reservation_id}/release", response_model=ReservationOut)
+@router.post("/api/reservations/{reservation_id}/release", response_model=ReservationOut,
+             dependencies=[NoBody])
 def release(reservation_id: ReservationId, service: ServiceDep,
             _: TradeCaller) -> dict[str, Any]:
     """The order was not sent or not filled: give the reserved notional back."""

@@ -284,6 +284,13 @@ class RecommendationOut(_Out):
     close_symbols: list[str]
     adjustments: list[AdjustmentOut]
     decided_at: str | None
+    stop_price: DecimalText | None = Field(
+        default=None,
+        description="The protective stop the size assumes: the stop stop_risk sizing measured "
+                    "the risk from (the signal's stop_price, or the ATR stop the desk derived, "
+                    "not yet on the tick grid), or the signal's own stop_price; null when "
+                    "there is none (a reducer, an order the desk denied). Send it as "
+                    "stop_price to POST /api/exits/plan so the bracket risks what was approved.")
     decision_id: int
     reservation_id: str | None
     reservation_expires_at: str | None
@@ -317,6 +324,9 @@ class PlanDecisionOut(_Out):
     close_symbols: list[str] = Field(description="For ENTER_AND_CLOSE_WORST, the positions "
                                                  "to close first.")
     decided_at: str | None = Field(description="ISO 8601 time of the decision.")
+    stop_price: DecimalText | None = Field(
+        default=None, description="The protective stop the size assumes, as "
+                                  "``decisions[].stop_price``; null when there is none.")
     trail: list[AdjustmentOut] = Field(description="Every adjustment, cap and gate in "
                                                    "pipeline order (``decisions[].adjustments``).")
 

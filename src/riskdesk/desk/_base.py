@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ from ._build import reject_at
 if TYPE_CHECKING:
     from ._params import DeskParams
 
-Base = tuple[float, ReasonCode | None, float | None]
+Base = tuple[float, ReasonCode | None, float | None, float | None]
 
 
 def account_base(p: DeskParams, eq: float, prof: tuple[str, AccountTier] | None
@@ -61,8 +62,10 @@ def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposur
 
     Returns
     -------
-    tuple of (float, ReasonCode or None, float or None) or Decision
-        ``(notional, cap that bound inside the method, Kelly fraction)`` or the rejection.
+    tuple of (float, ReasonCode or None, float or None, float or None) or Decision
+        ``(notional, cap that bound inside the method, Kelly fraction, derived stop)`` or the
+        rejection. The derived stop is the ATR stop ``stop_risk`` sized from when the signal
+        has no stop of its own (``None`` otherwise: a signal's stop is the signal's).
     """
     eq = ex.equity
     method = p.method
@@ -76,7 +79,7 @@ def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposur
         assert fixed is not None
         size, code, note = fixed
         add(Adjustment("base_size", code, 0.0, size, note))
-        return size, None, None
+        return size, None, None, None
     if method == "conviction":
         if signal.score is None:
             return reject(ReasonCode.SCORE_INVALID, "conviction sizing needs an entry score")
@@ -87,8 +90,8 @@ def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposur
         if cs.cap_bound:
             add(Adjustment("cap", ReasonCode.CAP_MAX_POSITION_DOLLAR, cs.intended, cs.capped,
                            f"conviction max_position_dollar: {cs.cap:,.2f}"))
-            return cs.capped, ReasonCode.CAP_MAX_POSITION_DOLLAR, None
-        return cs.capped, None, None
+            return cs.capped, ReasonCode.CAP_MAX_POSITION_DOLLAR, None, None
+        return cs.capped, None, None, None
     if method == "capital_scaling":
         w = signal.strength
         if w is None:
@@ -98,7 +101,7 @@ def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposur
         add(Adjustment("base_size", ReasonCode.CAPITAL_UTILIZATION, 0.0, size,
                        f"|weight| {abs(w):g} x equity {eq:,.2f} x factor "
                        f"{p.capital_utilization_factor:g}"))
-        return size, None, None
+        return size, None, None, None
     if method == "kelly":
         wr, wlr = signal.win_rate, signal.win_loss_ratio
         if wr is None or wlr is None:
@@ -113,14 +116,16 @@ def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposur
         add(Adjustment("base_size", ReasonCode.KELLY, 0.0, size,
                        f"Kelly {f:.4g} x {p.kelly_fraction:g} = {fk:.4g} of equity "
                        f"{eq:,.2f} as margin at {leverage:g}x"))
-        return size, None, fk
+        return size, None, fk, None
     if method == "stop_risk":
         price_f = float(price)
+        derived: float | None = None
         if signal.stop_price is not None:
             stop = float(signal.stop_price)
             how = "signal stop"
         elif market.atr is not None and market.atr > 0:
-            stop = atr_stop_price(price_f, float(market.atr), p.atr_stop_multiple, side)
+            stop = derived = atr_stop_price(price_f, float(market.atr), p.atr_stop_multiple,
+                                            side)
             how = f"{p.atr_stop_multiple:g} ATR stop"
         else:
             return reject(ReasonCode.STATE_MISSING,
@@ -131,17 +136,24 @@ def base_size(p: DeskParams, signal: Signal, market: MarketSnapshot, ex: Exposur
         size = stop_distance_qty(risk, price_f, stop, csize) * price_f * csize
         add(Adjustment("base_size", ReasonCode.STOP_RISK, 0.0, size,
                        f"risk {risk:,.2f} ({p.risk_per_trade:.2%}) over {how} at {stop:g}"))
-        return size, None, None
+        return size, None, None, derived
     # volatility_target
     vol = market.volatility if market.volatility is not None else market.atr_pct
     if not vol:
         return reject(ReasonCode.STATE_MISSING,
                       "volatility targeting needs the market's volatility or ATR")
+    if not eq * p.target_volatility / vol < math.inf:
+        # So small a volatility that the notional leaves the floats: bad input, not a size
+        # for the caps to cut (nor a NaN under a zero risk-parity weight).
+        field, value = ("market.volatility", market.volatility) \
+            if market.volatility is not None else ("market.atr", market.atr)
+        raise InvalidInputError(field, value, "a volatility for which equity x "
+                                "target_volatility / volatility is a finite notional")
     size = volatility_target_notional(eq, p.target_volatility, vol)
     add(Adjustment("base_size", ReasonCode.VOLATILITY_TARGET, 0.0, size,
                    f"equity {eq:,.2f} x target {p.target_volatility:.2%} / volatility "
                    f"{vol:.2%}"))
-    return size, None, None
+    return size, None, None, None
 
 
 def kelly_adjust(p: DeskParams, signal: Signal, ex: Exposure,

@@ -33,6 +33,7 @@ from riskdesk.limits import (
     effective_trading_state,
     margin_zone,
     vix_position_multipliers,
+    worst_scored,
 )
 from riskdesk.sizing import dd_haircut_factor, heat_multiplier
 
@@ -57,6 +58,7 @@ _A = {a: i for i, a in enumerate(ACTIONS)}
 _C = {c: i for i, c in enumerate(CODES)}
 _NUDGE = 1e-9
 _TIE = 1e-9
+_NO_EDGE = 1e-12  # riskdesk.sizing.kelly_binary's: a Kelly fraction this small is no edge
 _BASE_CODE = {
     "fixed_fraction": ReasonCode.BASE_SIZE, "account_profile": ReasonCode.ACCOUNT_PROFILE,
     "conviction": ReasonCode.CONVICTION, "capital_scaling": ReasonCode.CAPITAL_UTILIZATION,
@@ -294,21 +296,30 @@ def _decide_rows(p: DeskParams, view: AccountView, b: BatchInput, dd: DrawdownSt
         kelly = True
         wr, wlr = b.win_rate, b.win_loss_ratio
         missing = np.isnan(wr) | np.isnan(wlr)
+        # kelly_binary's formula and its no-edge test, as written there: float noise around
+        # a break-even bet (0.4 - 0.6 / 1.5) is no edge, and a positive lower clip must not
+        # turn it into a bet.
         with np.errstate(invalid="ignore", divide="ignore"):
-            edge = wlr * wr - (1.0 - wr)
-            f = edge / wlr / p.kelly_risk_aversion
+            edge = wr - (1.0 - wr) / wlr
+            f = edge / p.kelly_risk_aversion
         klo, khi = p.kelly_clip
         f = np.where(f < klo, klo, np.where(f > khi, khi, f))
-        f = np.where(edge <= 0.0, 0.0, f)
+        f = np.where(edge <= _NO_EDGE, 0.0, f)
         base_reason[f <= 0.0] = _C[ReasonCode.NO_EDGE]
         base_reason[missing] = _C[ReasonCode.STATE_MISSING]
         size = f * p.kelly_fraction * eq * lev_f
     elif method == "volatility_target":
         vol_in = np.where(np.isnan(b.volatility), b.atr_pct, b.volatility)
         bad = np.isnan(vol_in) | (vol_in == 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             size = eq * p.target_volatility / vol_in
         base_reason[bad] = _C[ReasonCode.STATE_MISSING]
+        huge = ~bad & ~np.isfinite(size)
+        if bool(huge.any()):
+            # A volatility too small for a finite notional is bad input: the scalar pipeline
+            # raises the error naming it.
+            scalar |= huge
+            size = np.where(huge, 0.0, size)
     else:  # stop_risk needs stops per row: the scalar pipeline decides it
         scalar[:] = True
         return
@@ -433,12 +444,18 @@ def _decide_rows(p: DeskParams, view: AccountView, b: BatchInput, dd: DrawdownSt
     act = np.full(n, _A[Action.ENTER], dtype=np.int16)
     if p.opportunity_enabled and view.account.positions:
         oc = cfg.opportunity
-        scores = [q.score for q in view.account.positions if q.score is not None]
-        worst = min(scores) if scores else None
         s = b.score
         scored = ok & ~np.isnan(s)
-        replace = scored & (s > worst + oc.replace_margin) if worst is not None \
-            else np.zeros(n, dtype=np.bool_)
+        worst_symbol, worst = view.worst
+        if worst_symbol is None or worst is None:
+            replace = np.zeros(n, dtype=np.bool_)
+        else:
+            # A row's own position is never the one to close: rows in the worst symbol weigh
+            # against the worst of the others (NaN, never beaten, when there is none).
+            other = worst_scored(view.account.positions, worst_symbol)[1]
+            worst_row = lookup(b, {worst_symbol: math.nan if other is None else other},
+                               worst, np.float64)
+            replace = scored & (s > worst_row + oc.replace_margin)
         free = ex.free_margin_pct
         enter = scored & ~replace & (s > oc.enter_score) & (free > oc.enter_free_margin)
         rest = scored & ~replace & ~enter

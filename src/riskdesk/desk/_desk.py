@@ -194,7 +194,10 @@ class Desk:
         InvalidInputError
             When an argument is of the wrong type, ``now`` is missing or naive, a value
             cannot be used (a stop on the wrong side of the price), or, for an opener,
-            ``weights`` are not finite non-negative numbers with a positive sum.
+            ``weights`` are not finite non-negative numbers with a positive sum, or
+            ``returns`` (read when ``risk_management.cvar_limit_pct`` is set) are not a
+            non-empty series of finite numbers. These are checked before the Kelly
+            stabilizer moves, so a call that raises changes nothing.
         """
         # The checks of _now, _check and _view_of, inline: this is the hot path.
         if now is None or not isinstance(now, datetime) or now.tzinfo is None:

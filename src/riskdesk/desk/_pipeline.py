@@ -189,8 +189,11 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         d = reduce_position(p, sym, side, pos, market, trail, now,
                             tuple(stale) + ts_reasons, reduce_qty, ex.equity)
         return Outcome(d, new_state)
-    # Checked here, before anything an opener updates (the stabilizer): bad weights change nothing.
+    # Checked here, before anything an opener updates (the stabilizer): bad weights or returns
+    # change nothing, whichever step would have denied the order.
     allocation = None if weights is None else weights()
+    cvar = historical_cvar(returns, lp.cvar_alpha) \
+        if returns is not None and lp.cvar_limit_pct != math.inf else None
     if ts is not _ACTIVE:
         return Outcome(denied(Action.REJECT, sym, side, intent, price, trail, ts_reasons, now),
                        new_state)
@@ -269,6 +272,7 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     lev_f = float(lev_i)
 
     # 4. base size --------------------------------------------------------------------------------
+    derived_stop: float | None = None  # the ATR stop stop_risk sized from, when it made one
     if signal.stop_price is not None:  # whatever the method sizes by: a stop that would
         check_stop_side(float(signal.stop_price), float(price), signal)  # fire at once
     if requested is not None:
@@ -286,7 +290,7 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         base = base_size(p, signal, market, ex, prof, lev_f, trail, now)
         if isinstance(base, Decision):
             return Outcome(base, new_state)
-        size, binding, kelly_f = base
+        size, binding, kelly_f, derived_stop = base
         if kelly_f is not None and stab is not None:
             f_stab = stab.update(sym, kelly_f, now)
             if f_stab != kelly_f:
@@ -406,8 +410,8 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         gate = price_band_gate(price_f, bid_f, ask_f, lp.price_band_pct)
     if gate is None and p.spread_gate:
         gate = spread_gate(spread, lp.max_spread_bps)
-    if gate is None and returns is not None and lp.cvar_limit_pct != math.inf:
-        gate = cvar_gate(size, historical_cvar(returns, lp.cvar_alpha), eq, lp.cvar_limit_pct)
+    if gate is None and cvar is not None:
+        gate = cvar_gate(size, cvar, eq, lp.cvar_limit_pct)
     if gate is not None:
         return Outcome(reject_at("gate", gate.code, gate.note, sym, side, intent, price, trail,
                                  now, size, leverage=leverage), new_state)
@@ -458,7 +462,8 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     close: tuple[str, ...] = ()
     if p.opportunity_enabled and signal.score is not None:
         oc, worst_symbol, _, oc_note = opportunity_parts(
-            signal.score, account.positions, ex.free_margin_pct, cfg.opportunity, view.worst)
+            signal.score, account.positions, ex.free_margin_pct, cfg.opportunity, view.worst,
+            sym)
         if oc is OpportunityAction.HOLD or oc is OpportunityAction.SKIP:
             code = ReasonCode.OPPORTUNITY_HOLD if oc is OpportunityAction.HOLD \
                 else ReasonCode.OPPORTUNITY_SKIP
@@ -474,9 +479,11 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     reasons = tuple(caution)
     if reasons and action is Action.ENTER:
         action = Action.CAUTION
+    # The stop the size assumes, for the exit plan: the signal's, or the one the desk derived.
+    stop = signal.stop_price if derived_stop is None else Decimal(repr(derived_stop))
     return Outcome(Decision(action, sym, side, intent, qty, price, notional, leverage,
                             margin_of(notional, leverage), method, binding, tuple(trail),
-                            reasons, n_f / eq, close, now), new_state)
+                            reasons, n_f / eq, close, now, stop), new_state)
 
 
 def _exact(amount: Decimal) -> str:

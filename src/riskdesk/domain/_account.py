@@ -231,7 +231,11 @@ class AccountState(Memo):
     buying_power
         What the broker lets the account buy; defaults to ``available``.
     positions
-        Open positions.
+        Open positions, one net position per symbol: a second position in a symbol is
+        refused (``InvalidInputError`` naming ``account.positions[i]``). Lots bought at
+        different prices are one position at their quantity-weighted entry price; an account
+        holding a long and a short in one symbol (exchange hedge mode) is not supported,
+        since reducers, caps and exposure work on the net position of a symbol.
     high_water_mark
         Highest equity seen; defaults to ``equity``.
     day_start_equity, week_start_equity
@@ -286,9 +290,19 @@ class AccountState(Memo):
             if not isinstance(sym, str) or not sym:
                 raise InvalidInputError("account.pending_symbols", sym, "a symbol")
         positions = tuple(self.positions)
+        first: dict[str, int] = {}
         for i, p in enumerate(positions):
             if not isinstance(p, Position):
                 raise InvalidInputError(f"account.positions[{i}]", p, "a Position")
+            j = first.setdefault(p.symbol, i)
+            if j != i:
+                side = "the same side" if positions[j].side is p.side else "the other side"
+                raise InvalidInputError(
+                    f"account.positions[{i}]", p.symbol,
+                    f"one net position per symbol: account.positions[{j}] already holds "
+                    f"{p.symbol} ({side}); merge lots into one position (quantities summed, "
+                    "entry price weighted by quantity). Hedge-mode accounts holding both "
+                    "sides of a symbol are not supported")
         s(self, "positions", positions)
         s(self, "_memo", None)
 

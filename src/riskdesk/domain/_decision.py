@@ -203,6 +203,13 @@ class Decision:
         For ENTER_AND_CLOSE_WORST, the positions to close first.
     decided_at
         The time the decision was made (as passed in).
+    stop_price
+        The protective stop the size assumes: the stop ``stop_risk`` sizing measured the risk
+        from (the signal's ``stop_price``, or the ATR stop the desk derived, as computed, not
+        yet on the tick grid), or for the other methods the signal's own ``stop_price``;
+        ``None`` when there is none. The desk sets it on the openers it lets through (ENTER,
+        CAUTION, ENTER_AND_CLOSE_WORST); its denials and its reducers carry ``None``.
+        :func:`riskdesk.exits.plan_for_decision` brackets the order with it.
     """
 
     action: Action
@@ -221,6 +228,7 @@ class Decision:
     risk_pct: float = 0.0
     close_symbols: tuple[str, ...] = field(default_factory=tuple)
     decided_at: datetime | None = None
+    stop_price: Decimal | None = None
 
     def __init__(self, action: Action, symbol: str, side: Side, intent: Intent,
                  quantity: Decimal = _ZERO, price: Decimal = _ZERO, notional: Decimal = _ZERO,
@@ -228,8 +236,8 @@ class Decision:
                  execution_method: ExecutionMethod = ExecutionMethod.LIMIT,
                  binding_cap: ReasonCode | None = None, trail: tuple[Adjustment, ...] = (),
                  reasons: tuple[ReasonCode, ...] = (), risk_pct: float = 0.0,
-                 close_symbols: tuple[str, ...] = (), decided_at: datetime | None = None
-                 ) -> None:
+                 close_symbols: tuple[str, ...] = (), decided_at: datetime | None = None,
+                 stop_price: Decimal | None = None) -> None:
         # As for Adjustment: the slots are written directly, the class stays frozen. The
         # signature mirrors the fields (tests/unit/test_domain_fast.py checks it).
         _d_action(self, action)
@@ -248,6 +256,7 @@ class Decision:
         _d_risk_pct(self, risk_pct)
         _d_close_symbols(self, close_symbols)
         _d_decided_at(self, decided_at)
+        _d_stop_price(self, stop_price)
 
     @property
     def approved(self) -> bool:
@@ -273,6 +282,7 @@ class Decision:
             "reasons": [r.value for r in self.reasons],
             "close_symbols": list(self.close_symbols),
             "decided_at": None if self.decided_at is None else self.decided_at.isoformat(),
+            "stop_price": None if self.stop_price is None else str(self.stop_price),
             "trail": [a.to_dict() for a in self.trail],
         }
 
@@ -280,4 +290,4 @@ class Decision:
 _a_step, _a_code, _a_before, _a_after, _a_note = slot_setters(Adjustment)
 (_d_action, _d_symbol, _d_side, _d_intent, _d_quantity, _d_price, _d_notional, _d_leverage,
  _d_margin_required, _d_execution_method, _d_binding_cap, _d_trail, _d_reasons, _d_risk_pct,
- _d_close_symbols, _d_decided_at) = slot_setters(Decision)
+ _d_close_symbols, _d_decided_at, _d_stop_price) = slot_setters(Decision)

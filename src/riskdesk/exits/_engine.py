@@ -12,7 +12,7 @@ from riskdesk.errors import InvalidInputError
 from riskdesk.exits._actions import Add, Close, ExitAction, ExitReason, MoveStop, Reduce
 from riskdesk.exits._bar import Bar
 from riskdesk.exits._breakeven import break_even_due, break_even_level
-from riskdesk.exits._partials import rung_quantity
+from riskdesk.exits._partials import leaves_dust, rung_quantity
 from riskdesk.exits._plan import ExitPlan, build_plan, plan_for_decision, plan_for_position
 from riskdesk.exits._prices import beyond, offset, reached, tick_or_none, tighter
 from riskdesk.exits._pyramid import add_due, add_quantity
@@ -175,8 +175,9 @@ class _Run:
             self.close(price, ExitReason.TAKE_PROFIT, index)
             return
         assert lv.fraction is not None
-        qty = rung_quantity(lv.fraction, st.held, price, self.plan.rules)
-        if qty >= st.quantity:
+        rules = self.plan.rules
+        qty = rung_quantity(lv.fraction, st.held, price, rules)
+        if qty >= st.quantity or (qty > _ZERO and leaves_dust(st.quantity - qty, price, rules)):
             self.close(price, ExitReason.TAKE_PROFIT, index)
         elif qty > _ZERO:
             self.emit(Reduce(qty, price, ExitReason.PARTIAL_TAKE_PROFIT, index))

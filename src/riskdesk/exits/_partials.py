@@ -48,6 +48,16 @@ def rung_quantity(fraction: Decimal, held: Decimal, price: Decimal,
     return rules.quantize_qty(fraction * held, Rounding.DOWN, price=price)
 
 
+def leaves_dust(remaining: Decimal, price: Decimal, rules: MarketRules) -> bool:
+    """True when ``remaining`` is open but below the market's minimum quantity or notional.
+
+    Such a remainder could not be closed by an order of its own, so the rung that would
+    leave it closes the whole position instead.
+    """
+    return remaining > _ZERO and (remaining < rules.min_qty
+                                  or rules.notional(remaining, price) < rules.min_notional)
+
+
 def build_ladder(config: Exits, side: Side, entry: Decimal, quantity: Decimal,
                  risk_per_unit: Decimal | None, final_target: Decimal | None,
                  rules: MarketRules) -> tuple[TargetLevel, ...]:
@@ -73,7 +83,8 @@ def build_ladder(config: Exits, side: Side, entry: Decimal, quantity: Decimal,
     Returns
     -------
     tuple of TargetLevel
-        Quantities of the non-final levels sum to at most ``quantity``.
+        Quantities of the non-final levels sum to at most ``quantity``. A rung that would
+        leave less than the market's minimum quantity or notional (at its price) is final.
     """
     levels: list[TargetLevel] = []
     running = _ZERO
@@ -97,7 +108,8 @@ def build_ladder(config: Exits, side: Side, entry: Decimal, quantity: Decimal,
     out: list[TargetLevel] = []
     taken = _ZERO
     for lv in levels:
-        if lv.final:
+        if lv.final or (lv.quantity > _ZERO
+                        and leaves_dust(quantity - taken - lv.quantity, lv.price, rules)):
             out.append(TargetLevel(lv.price, None, quantity - taken, True, lv.r_multiple))
             break
         out.append(lv)

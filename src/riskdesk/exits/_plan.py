@@ -234,8 +234,12 @@ def plan_for_decision(config: Exits, decision: Decision, rules: MarketRules, *,
                       opened_at: datetime | None = None) -> ExitPlan:
     """Bracket for an approved opening decision, at the decision's price and quantity.
 
-    ``opened_at`` defaults to ``decision.decided_at``. Rebuild the plan from the filled
-    position (:func:`plan_for_position`) when the fill price differs.
+    The stop is the one the desk sized the order with (``decision.stop_price``: the signal's
+    stop or the ATR stop ``stop_risk`` derived), so the bracket risks what the desk approved;
+    an explicit ``stop_price`` still wins, and only a decision without a stop falls back to
+    the configured one (``exits.stop_mode``). ``opened_at`` defaults to
+    ``decision.decided_at``. Rebuild the plan from the filled position
+    (:func:`plan_for_position`) when the fill price differs.
     """
     if not isinstance(decision, Decision):
         raise InvalidInputError("decision", decision, "a Decision")
@@ -244,5 +248,6 @@ def plan_for_decision(config: Exits, decision: Decision, rules: MarketRules, *,
                                 "an approved opening decision with a quantity > 0")
     return build_plan(config, symbol=decision.symbol, side=decision.side,
                       entry=decision.price, quantity=decision.quantity, rules=rules,
-                      stop_price=stop_price, atr=atr,
+                      stop_price=decision.stop_price if stop_price is None else stop_price,
+                      atr=atr,
                       opened_at=decision.decided_at if opened_at is None else opened_at)

@@ -33,8 +33,8 @@ def historical_cvar(returns: Sequence[float] | npt.NDArray[np.float64], alpha: f
     Raises
     ------
     InvalidInputError
-        If ``returns`` is empty, not one-dimensional or not finite, or ``alpha`` is outside
-        (0, 1).
+        If ``returns`` is empty, not one-dimensional, not numbers or not finite, or ``alpha``
+        is outside (0, 1).
 
     Examples
     --------
@@ -43,7 +43,11 @@ def historical_cvar(returns: Sequence[float] | npt.NDArray[np.float64], alpha: f
     """
     if not 0.0 < alpha < 1.0:
         raise InvalidInputError("alpha", alpha, "a confidence level in (0, 1)")
-    r = np.asarray(returns, dtype=np.float64)
+    try:
+        r = np.asarray(returns, dtype=np.float64)
+    except (TypeError, ValueError):  # text, ragged lists, objects: not a series of numbers
+        raise InvalidInputError("returns", returns,
+                                "a non-empty one-dimensional series of numbers") from None
     if r.ndim != 1 or r.size == 0:
         raise InvalidInputError("returns", returns, "a non-empty one-dimensional series")
     if not np.isfinite(r).all():

@@ -31,7 +31,8 @@ class OpportunityAdvice:
     action
         ENTER_AND_CLOSE_WORST, ENTER, SKIP or HOLD.
     worst_symbol
-        The open position with the lowest score, when one has a score.
+        The open position with the lowest score, when one has a score (never the new trade's
+        own symbol).
     worst_score
         Its score.
     note
@@ -49,23 +50,26 @@ class OpportunityAdvice:
                 "worst_score": self.worst_score, "note": self.note}
 
 
-def worst_scored(positions: Sequence[Position]) -> tuple[str | None, float | None]:
+def worst_scored(positions: Sequence[Position], exclude: str | None = None
+                 ) -> tuple[str | None, float | None]:
     """The open position with the lowest score, as ``(symbol, score)``.
 
-    ``(None, None)`` when no position has a score; the first of equal scores wins.
+    ``(None, None)`` when no position has a score; the first of equal scores wins. A position
+    in ``exclude`` (the symbol of the order being weighed) is left out.
     """
     worst_symbol: str | None = None
     worst_score: float | None = None
     for p in positions:
-        if p.score is not None and (worst_score is None or p.score < worst_score):
+        if p.score is not None and (worst_score is None or p.score < worst_score) \
+                and p.symbol != exclude:
             worst_symbol, worst_score = p.symbol, p.score
     return worst_symbol, worst_score
 
 
 def opportunity_cost(new_score: float, positions: Sequence[Position], free_margin_pct: float,
                      cfg: Opportunity, *,
-                     worst: tuple[str | None, float | None] | None = None
-                     ) -> OpportunityAdvice:
+                     worst: tuple[str | None, float | None] | None = None,
+                     symbol: str | None = None) -> OpportunityAdvice:
     """Seed 001's decision tree, in its order.
 
     1. ``new_score > worst position's score + replace_margin`` -> ENTER_AND_CLOSE_WORST;
@@ -76,7 +80,10 @@ def opportunity_cost(new_score: float, positions: Sequence[Position], free_margi
     With no open position there is nothing to weigh the trade against, so the answer is
     ENTER (the tree read literally would HOLD every first trade scoring 80 or less, which
     contradicts the seed's own $500 and $2,500 examples). Positions without a score take no
-    part in rule 1.
+    part in rule 1, and neither does a position in the new trade's own ``symbol``: the trade
+    adds to it (a trade on the other side reduces it and is never weighed here), so closing
+    it to make room would undo the trade. With no other scored position, rule 1 does not
+    apply and rules 2-4 decide.
 
     Parameters
     ----------
@@ -90,7 +97,9 @@ def opportunity_cost(new_score: float, positions: Sequence[Position], free_margi
         The ``opportunity`` section.
     worst
         :func:`worst_scored` of ``positions`` when the caller already has it (the desk keeps
-        it per account state); computed here when ``None``.
+        it per account state); computed here when ``None``, or when it names ``symbol``.
+    symbol
+        The new trade's symbol; its own position is never the one to close.
 
     Returns
     -------
@@ -106,16 +115,17 @@ def opportunity_cost(new_score: float, positions: Sequence[Position], free_margi
     'ENTER_AND_CLOSE_WORST'
     """
     return OpportunityAdvice(*opportunity_parts(new_score, positions, free_margin_pct, cfg,
-                                                worst))
+                                                worst, symbol))
 
 
 def opportunity_parts(new_score: float, positions: Sequence[Position], free_margin_pct: float,
-                      cfg: Opportunity, worst: tuple[str | None, float | None] | None = None
+                      cfg: Opportunity, worst: tuple[str | None, float | None] | None = None,
+                      symbol: str | None = None
                       ) -> tuple[OpportunityAction, str | None, float | None, str]:
     """:func:`opportunity_cost` as a plain tuple, for callers on a hot path.
 
-    Same arguments (``worst`` positional), same checks and the same answer, without
-    building an :class:`OpportunityAdvice`.
+    Same arguments (``worst`` and ``symbol`` positional), same checks and the same answer,
+    without building an :class:`OpportunityAdvice`.
 
     Returns
     -------
@@ -128,7 +138,10 @@ def opportunity_parts(new_score: float, positions: Sequence[Position], free_marg
         raise InvalidInputError("free_margin_pct", free_margin_pct, "a fraction in [0, 1]")
     if not positions:
         return (OpportunityAction.ENTER, None, None, "no open position to compare against")
-    worst_symbol, worst_score = worst_scored(positions) if worst is None else worst
+    if worst is None or (symbol is not None and worst[0] == symbol):
+        worst_symbol, worst_score = worst_scored(positions, symbol)
+    else:
+        worst_symbol, worst_score = worst
     if worst_score is not None and new_score > worst_score + cfg.replace_margin:
         return (
             OpportunityAction.ENTER_AND_CLOSE_WORST, worst_symbol, worst_score,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from riskdesk.domain import (
+    MAX_MAGNITUDE,
     AccountState,
     Decision,
     MarketSnapshot,
@@ -24,6 +25,9 @@ from riskdesk.sizing import SizeDecision
 
 if TYPE_CHECKING:
     from riskdesk.desk import Desk
+
+# A target weight becomes the order's signal strength, which is bounded like every number.
+_MAX_WEIGHT = float(MAX_MAGNITUDE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,19 +154,28 @@ def plan_targets(desk: Desk, targets: Mapping[str, float], account: AccountState
     """Plan the orders that move ``account`` toward ``targets`` (see :meth:`Desk.plan`).
 
     Phase A reduces every position whose target is smaller (or on the other side), through
-    the desk's reducer path, so nothing blocks it. Phase B opens or adds, largest first, each
+    the desk's reducer path, so nothing blocks it; a flip whose close is cut by a cap opens
+    nothing on the other side in this plan. Phase B opens or adds, largest first, each
     decided by the full pipeline against the account as it will be after everything before
     it: the reducers' freed margin and the available balance fund it, and every cap counts
     the orders already planned.
     """
     if not isinstance(targets, Mapping):
         raise InvalidInputError("targets", targets, "a mapping of symbol to target weight")
+    if not isinstance(markets, Mapping):
+        raise InvalidInputError("markets", markets, "a mapping of symbol to MarketSnapshot")
     weights: dict[str, float] = {}
+    # Everything is checked before the first line is decided: a bad target must not leave
+    # half a plan decided (and the desk's state moved by it).
     for sym, w in targets.items():
-        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
-            raise InvalidInputError(f"targets[{sym!r}]", w, "a finite target weight")
+        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) \
+                or abs(w) > _MAX_WEIGHT:
+            raise InvalidInputError(f"targets[{sym!r}]", w,
+                                    f"a finite target weight of magnitude <= {_MAX_WEIGHT:g}")
         if sym not in markets:
             raise UnknownSymbolError(f"no market snapshot for target {sym!r}")
+        if not isinstance(markets[sym], MarketSnapshot):
+            raise InvalidInputError(f"markets[{sym!r}]", markets[sym], "a MarketSnapshot")
         weights[sym] = float(w)
     p = desk._params
     eq = float(account.equity)
@@ -204,6 +217,11 @@ def plan_targets(desk: Desk, targets: Mapping[str, float], account: AccountState
                     freed += d.notional / pos.leverage
                     freed_notional += d.notional
                     positions = _reduced(positions, sym, d.quantity)
+                if flip and not (d.approved and d.quantity >= pos.quantity):
+                    # The close was cut (reducer cap, market max_qty): part of the old side
+                    # is still open, and an order on the other side would only reduce it
+                    # further. The other side opens once the old one is closed.
+                    continue
             held_signed = 0.0 if flip else target if abs(target) < abs(held_signed) \
                 else held_signed
         if abs(target) > abs(held_signed) and target != 0.0:

@@ -37,14 +37,14 @@ def refused_for_budget(decision: Decision, outcome: ReservationOutcome) -> Decis
     """The REJECT an approved opener becomes when concurrent holds took its budget.
 
     The trail gains a ``reservation`` step naming the limit and its numbers; quantity,
-    notional and margin become zero.
+    notional and margin become zero, and it carries no stop (no order is sent).
     """
     code = outcome.refused_by or ReasonCode.EXPOSURE_LIMIT
     step = Adjustment("reservation", code, float(decision.notional), 0.0,
                       outcome.note or "budget held by concurrent reservations")
     return replace(decision, action=Action.REJECT, quantity=Decimal(0) * decision.quantity,
                    notional=Decimal(0), margin_required=Decimal(0), binding_cap=None,
-                   reasons=(*decision.reasons, code), risk_pct=0.0,
+                   reasons=(*decision.reasons, code), risk_pct=0.0, stop_price=None,
                    trail=(*decision.trail, step))
 
 

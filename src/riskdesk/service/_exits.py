@@ -106,7 +106,9 @@ class Exiting:
         entry
             The entry price; the broker's last price when ``None``.
         stop_price
-            An explicit stop (the signal's); it wins over the configured stop.
+            An explicit stop; it wins over the configured stop. For the bracket of a desk
+            decision, send the decision's ``stop_price`` (the stop its size assumes): without
+            it the configured stop applies, which may risk more than the desk approved.
         atr
             ATR in price units; needed by ATR stops and ATR or chandelier trailing.
         opened_at

@@ -16,6 +16,7 @@ stores it, so a peak seen between two samples is kept.
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -69,12 +70,18 @@ class CapitalMarks:
         within this time; this process's own at once).
     monotonic
         The clock of that reuse.
+    max_state_age
+        Seconds an account state may be from the time it is used at
+        (``risk_management.max_state_age_seconds``): an older one records no day's first
+        snapshot.
     """
 
     def __init__(self, store: Any, *, max_age: float = MARKS_MAX_AGE_SECONDS,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 max_state_age: float = math.inf) -> None:
         self._store = store
         self._max_age = max_age
+        self._max_state_age = max_state_age
         self._monotonic = monotonic
         self._held: tuple[Marks | None, float] | None = None
         self._peak: Decimal | None = None
@@ -111,6 +118,17 @@ class CapitalMarks:
         peak = self._seen(account.equity)
         marks = self._latest(may_read)
         if marks is None or not same_utc_day(marks.at, now):
+            if account.as_of is None \
+                    or abs((now - account.as_of).total_seconds()) > self._max_state_age:
+                # A stale or undated account is no start of the day: nothing is recorded
+                # (the desk refuses openers on such a state anyway).
+                assert account.high_water_mark is not None
+                held = account.high_water_mark if marks is None else marks.high_water_mark
+                assert account.day_start_equity is not None
+                assert account.week_start_equity is not None
+                return {"high_water_mark": max(account.high_water_mark, held, peak),
+                        "day_start_equity": account.day_start_equity,
+                        "week_start_equity": account.week_start_equity}
             if not may_write:
                 raise SaveNeededError("the day's first capital snapshot must be recorded")
             marks = self._record(account, now)

@@ -181,9 +181,12 @@ class Metrics:
             "riskdesk_store_unavailable",
             "Requests refused because the database was unavailable (503).",
             registry=self.registry)
+        # Set by the worker that answers a scrape, from the stored state, just before it
+        # renders: with several workers its value is the most recent one, not the largest
+        # (a worker that last saw a halt would keep a resumed desk at 1).
         self.trading_state = Gauge(
             "riskdesk_trading_halted", "1 when trading is halted or reduce-only, else 0.",
-            registry=self.registry, multiprocess_mode="livemax")
+            registry=self.registry, multiprocess_mode="livemostrecent")
         self.account_read_failures = Counter(
             "riskdesk_account_read_failures",
             "Scrapes of /metrics that could not read the account (broker or database down).",

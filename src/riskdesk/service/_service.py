@@ -20,14 +20,20 @@ from typing import Any
 from riskdesk.config import RiskConfig
 from riskdesk.desk import Desk
 from riskdesk.domain import AccountState, MarketSnapshot, TradingState
-from riskdesk.errors import BrokerError, InvalidInputError, StateError
+from riskdesk.errors import (
+    BrokerError,
+    ConfigError,
+    InvalidInputError,
+    StaleStateError,
+    StateError,
+)
 from riskdesk.service import _adapters as ports
 from riskdesk.service._decisions import Deciding, MarketInput
 from riskdesk.service._exits import Exiting
 from riskdesk.service._marks import CapitalMarks
 from riskdesk.service._metrics import AccountGauges, Metrics
 from riskdesk.service._paper import open_paper_broker
-from riskdesk.service._settings import Settings
+from riskdesk.service._settings import MAX_RESERVATION_TTL_SECONDS, Settings
 from riskdesk.service._state import DeskSession
 from riskdesk.service._views import exposure_view, reserved_view
 
@@ -56,7 +62,8 @@ class Service(Deciding, Exiting):
     clock
         Returns the current UTC time; injected so tests control time.
     reservation_ttl_seconds
-        How long an ENTER decision's reservation holds.
+        How long an ENTER decision's reservation holds, in (0, 86400] seconds
+        (:class:`~riskdesk.errors.ConfigError` otherwise).
     account_id
         The account the reservations are booked against.
     key_cache_seconds
@@ -67,6 +74,14 @@ class Service(Deciding, Exiting):
                  config_name: str | None = None, clock: Clock = utc_now,
                  reservation_ttl_seconds: float = 300.0, account_id: str = "default",
                  key_cache_seconds: float = 1.0) -> None:
+        if isinstance(reservation_ttl_seconds, bool) or not isinstance(
+                reservation_ttl_seconds, int | float) or not (
+                0 < reservation_ttl_seconds <= MAX_RESERVATION_TTL_SECONDS):
+            # Checked here, not at the first approved opener: a 422 naming a field no
+            # request has.
+            raise ConfigError(
+                f"reservation_ttl_seconds: got {reservation_ttl_seconds!r}, expected seconds "
+                f"in (0, {MAX_RESERVATION_TTL_SECONDS:g}]")
         self.config = config
         self.config_name = config_name or config.name
         self.store = store
@@ -79,7 +94,8 @@ class Service(Deciding, Exiting):
         self._key_locks: dict[str, threading.Lock] = {}
         self._key_locks_guard = threading.Lock()
         self.session = DeskSession(config, store)
-        self.marks = CapitalMarks(store)
+        self.marks = CapitalMarks(
+            store, max_state_age=config.risk_management.max_state_age_seconds)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -215,10 +231,35 @@ class Service(Deciding, Exiting):
             self.store.held_budget(self.account_id, now=now, as_of=account.as_of))
         return view
 
+    def _fresh(self, account: AccountState, now: datetime) -> AccountState:
+        """``account`` when its ``as_of`` is within ``max_state_age_seconds`` of ``now``.
+
+        Raises
+        ------
+        StaleStateError
+            For an account without ``as_of`` or read longer ago (or ahead) than
+            ``risk_management.max_state_age_seconds``: its equity is no figure to record or
+            to size from.
+        """
+        limit = self.config.risk_management.max_state_age_seconds
+        if account.as_of is None:
+            raise StaleStateError("the broker's account state has no as_of time")
+        age = abs((now - account.as_of).total_seconds())
+        if age > limit:
+            raise StaleStateError(f"the broker's account state is {age:.0f}s old > {limit:g}s "
+                                  "(risk_management.max_state_age_seconds)")
+        return account
+
     def record_capital(self) -> None:
-        """Snapshot the account into the capital history (the equity curve)."""
+        """Snapshot the account into the capital history (the equity curve).
+
+        Raises
+        ------
+        StaleStateError
+            When the broker's account state is stale or undated: nothing is recorded.
+        """
         now = self.clock()
-        self.marks.record(self._broker_account(now), now)
+        self.marks.record(self._fresh(self._broker_account(now), now), now)
 
     def sample_capital(self) -> bool:
         """Record a capital snapshot for the equity curve; a failed sample is logged.
@@ -305,8 +346,15 @@ class Service(Deciding, Exiting):
         Built from the capital state (with ``reserved``), margin and drawdown views as
         :meth:`analysis_complete` builds them, from one account read. Raises whatever reading
         the broker or the store raises; :class:`Metrics` then leaves the gauges out.
+
+        ``riskdesk_trading_halted`` is set first, from the stored desk state (the operator's
+        trading state): a halt saved before a restart, or by another worker, shows in the
+        scrape, and it does not need the broker.
         """
         now = self.clock()
+        with self._desk(persist=False) as desk:
+            operator = desk.state.trading_state
+        self.metrics.trading_state.set(0 if operator is TradingState.ACTIVE else 1)
         account = self.account(now)
         with self._desk(persist=False) as desk:
             margin = ports.margin_view(desk.margin_status(account))
@@ -344,20 +392,32 @@ class Service(Deciding, Exiting):
     # ------------------------------------------------------------------ pure calculators
     def kelly(self, *, win_rate: float, win_loss_ratio: float, regime: str | None,
               portfolio_heat: float | None, capital: Decimal | None) -> dict[str, Any]:
-        """Kelly sizing with seed 001's adjustments; capital defaults to the equity."""
+        """Kelly sizing with seed 001's adjustments; capital defaults to the equity.
+
+        The equity must be fresh (:class:`StaleStateError` otherwise): no dollar size from a
+        stale account.
+        """
         if capital is None:
-            capital = self.account().equity
+            capital = self._fresh_equity()
         return ports.kelly_view(self.config, win_rate=win_rate, win_loss_ratio=win_loss_ratio,
                                 regime=regime, heat=portfolio_heat, capital=capital)
 
     def risk_parity(self, *, volatilities: dict[str, float] | None,
                     symbols: list[str] | None, covariance: list[list[float]] | None,
                     budgets: list[float] | None, capital: Decimal | None) -> dict[str, Any]:
-        """Inverse-volatility or equal-risk-contribution weights and their dollar amounts."""
+        """Inverse-volatility or equal-risk-contribution weights and their dollar amounts.
+
+        Capital defaults to the equity, which must be fresh (as for :meth:`kelly`).
+        """
         if capital is None:
-            capital = self.account().equity
+            capital = self._fresh_equity()
         return ports.risk_parity_view(volatilities=volatilities, symbols=symbols,
                                       covariance=covariance, budgets=budgets, capital=capital)
+
+    def _fresh_equity(self) -> Decimal:
+        """The broker's equity now, refused when stale (see :meth:`_fresh`)."""
+        now = self.clock()
+        return self._fresh(self._broker_account(now), now).equity
 
     # ------------------------------------------------------------------ reservations
     def confirm_reservation(self, reservation_id: str) -> dict[str, Any]:

@@ -141,7 +141,8 @@ def recommendation_view(decision: Decision, *, decision_id: int,
     -------
     dict
         ``recommendation``, ``optimal_leverage``, ``quantity``, ``position_size_usd``,
-        ``risk_pct``, ``execution_method``, ``reason``, ``adjustments`` and the rest of
+        ``risk_pct``, ``execution_method``, ``reason``, ``adjustments``, ``stop_price`` and
+        the rest of
         :class:`riskdesk.api.RecommendationOut`.
     """
     d = decision.to_dict()
@@ -163,6 +164,7 @@ def recommendation_view(decision: Decision, *, decision_id: int,
         "close_symbols": d["close_symbols"],
         "adjustments": d["trail"],
         "decided_at": d["decided_at"],
+        "stop_price": d["stop_price"],
         "decision_id": decision_id,
         "reservation_id": None if reservation is None else str(reservation["id"]),
         "reservation_expires_at": None if reservation is None

@@ -121,7 +121,8 @@ def volatility_target_notional(equity: float, target_vol: float, asset_vol: floa
     Raises
     ------
     InvalidInputError
-        Naming the argument out of range.
+        Naming the argument out of range, or ``asset_vol`` when it is so small that the
+        notional is not a finite float.
 
     Examples
     --------
@@ -134,4 +135,8 @@ def volatility_target_notional(equity: float, target_vol: float, asset_vol: floa
         bad("target_vol", target_vol, "a finite number >= 0")
     if not 0.0 < asset_vol < INF:
         bad("asset_vol", asset_vol, "a finite number > 0")
-    return equity * target_vol / asset_vol
+    notional = equity * target_vol / asset_vol
+    if not notional < INF:  # a volatility so small that the quotient leaves the floats
+        bad("asset_vol", asset_vol, "a volatility for which equity x target_vol / asset_vol "
+            "is finite")
+    return notional

@@ -232,11 +232,31 @@ def check_time(value: object, field: str) -> datetime:
 
 
 def check_text(value: object, field: str, max_len: int = 200) -> str:
-    """A non-empty string of at most ``max_len`` characters."""
+    """A non-empty string of at most ``max_len`` characters that every database can store."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(field, value, "a non-empty string")
     if len(value) > max_len:
         raise InvalidInputError(field, value, f"at most {max_len} characters")
+    return check_storable(value, field)
+
+
+def check_storable(value: str, field: str) -> str:
+    """``value`` unless it holds NUL or a lone surrogate (undecodable bytes, in Python).
+
+    PostgreSQL refuses both in text and JSON with a driver error (SQLite stored them):
+    refused alike on both, as bad input naming ``field``.
+    """
+    if value.isascii():
+        if "\x00" in value:
+            raise InvalidInputError(field, value, "text without NUL characters")
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(field, value, "valid Unicode text (no lone surrogates)"
+                                ) from None
+    if "\x00" in value:
+        raise InvalidInputError(field, value, "text without NUL characters")
     return value
 
 

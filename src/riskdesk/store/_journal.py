@@ -273,15 +273,35 @@ def trail_json(trail: tuple[Adjustment, ...]) -> list[dict[str, Any]]:
     """
     out = []
     for a in trail:
+        if type(a) is not Adjustment:
+            return _checked_trail(trail)
         before, after = a.before, a.after
-        if type(a) is not Adjustment or type(a.code) is not ReasonCode \
-                or type(before) is not float or type(after) is not float \
-                or before - before != 0.0 or after - after != 0.0 \
+        if type(a.code) is not ReasonCode or type(before) is not float \
+                or type(after) is not float or before - before != 0.0 or after - after != 0.0 \
                 or type(a.step) is not str or type(a.note) is not str:
-            return to_json([x.to_dict() for x in trail], "decision.trail")  # type: ignore[return-value]
+            return _checked_trail(trail)
         out.append({"step": a.step, "code": a.code.value, "before": before, "after": after,
                     "note": a.note})
     return out
+
+
+def _checked_trail(trail: tuple[Adjustment, ...]) -> list[dict[str, Any]]:
+    """:func:`trail_json` by the checked path: names the first step that cannot be stored."""
+    return to_json([_step_dict(x, i) for i, x in enumerate(trail)],  # type: ignore[return-value]
+                   "decision.trail")
+
+
+def _step_dict(step: object, i: int) -> dict[str, Any]:
+    """One trail step as a dict, or :class:`InvalidInputError` naming what it lacks."""
+    field = f"decision.trail[{i}]"
+    if not isinstance(step, Adjustment):
+        raise InvalidInputError(field, step, "an Adjustment")
+    if not isinstance(step.code, ReasonCode):
+        raise InvalidInputError(f"{field}.code", step.code, "a ReasonCode")
+    for name in ("step", "note"):
+        if not isinstance(getattr(step, name), str):
+            raise InvalidInputError(f"{field}.{name}", getattr(step, name), "a string")
+    return step.to_dict()
 
 
 def _row_out(m: Any) -> dict[str, Any]:

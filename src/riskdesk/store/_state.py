@@ -13,6 +13,7 @@ from riskdesk.store._base import (
     StoreBase,
     check_limit,
     check_optional_text,
+    check_storable,
     check_text,
     check_time,
 )
@@ -62,8 +63,10 @@ class StateOps(StoreBase):
         doc = to_json_object(state, "state")
         check_time(at, "at")
         operator = check_optional_text(operator, "operator")
-        if note is not None and not isinstance(note, str):
-            raise InvalidInputError("note", note, "a string or None")
+        if note is not None:
+            if not isinstance(note, str):
+                raise InvalidInputError("note", note, "a string or None")
+            check_storable(note, "note")
         if expected_version is not None and (isinstance(expected_version, bool) or not
                                              isinstance(expected_version, int)
                                              or expected_version < 0):
