@@ -38,8 +38,12 @@ no_flatten = st.sampled_from([Resolution.ADOPT, Resolution.HALT])
 
 
 @st.composite
-def positions(draw: Any, strategy: str | None = None) -> tuple[Position, ...]:
-    keys = draw(st.sets(st.tuples(st.sampled_from(SYMBOLS), sides), max_size=4))
+def positions(draw: Any, strategy: str | None = None,
+              one_way: bool = False) -> tuple[Position, ...]:
+    if one_way:  # one side per symbol, as a one-way (netting) account holds
+        keys = set(draw(st.dictionaries(st.sampled_from(SYMBOLS), sides, max_size=3)).items())
+    else:
+        keys = draw(st.sets(st.tuples(st.sampled_from(SYMBOLS), sides), max_size=4))
     return tuple(Position(s, side, draw(quantities), draw(prices), draw(prices),
                           leverage=Decimal(draw(st.integers(1, 20))), strategy=strategy)
                  for s, side in sorted(keys))
@@ -47,7 +51,8 @@ def positions(draw: Any, strategy: str | None = None) -> tuple[Position, ...]:
 
 @st.composite
 def broker_states(draw: Any) -> AccountState:
-    held = draw(positions())
+    # One net position per symbol, as AccountState takes them (books may be hedged).
+    held = draw(positions(one_way=True))
     wallet = draw(cash)
     upnl = sum((p.unrealized_pnl for p in held), Decimal(0))
     return AccountState(equity=wallet + upnl, available=wallet, as_of=NOW, unrealized_pnl=upnl,

@@ -148,11 +148,13 @@ class AlpacaBroker:
                 equity = sum((to_decimal(v, f"account.{n}", allow_negative=True) for n, v in (
                     ("cash", a.cash), ("long_market_value", a.long_market_value),
                     ("short_market_value", a.short_market_value))), _ZERO)
-            margin = to_decimal(a.initial_margin or "0", "account.initial_margin")
+            # No default for the margin: a missing one would make all of equity available.
+            margin = to_decimal(a.initial_margin, "account.initial_margin")
             buying_power = to_decimal(a.buying_power or "0", "account.buying_power",
                                       allow_negative=True)
+            # Zero is a new account's (no previous close); a negative equity is a broken reply.
             last = None if a.last_equity is None else to_decimal(
-                a.last_equity, "account.last_equity", allow_negative=True)
+                a.last_equity, "account.last_equity")
         if equity <= 0:
             raise BrokerError(f"alpaca account equity is {equity}, not positive")
         return AccountState(equity=equity, available=max(equity - margin, _ZERO), as_of=now,
@@ -285,15 +287,20 @@ class AlpacaBroker:
         out, unrealized = [], _ZERO
         for p in raw:
             with _untrusted(f"position {p.symbol}"):
-                qty = abs(to_decimal(p.qty, f"{p.symbol}.qty", allow_negative=True))
-                if qty == 0:
+                signed = to_decimal(p.qty, f"{p.symbol}.qty", allow_negative=True)
+                if signed == 0:
                     continue
+                side = Side.parse(p.side.value, f"{p.symbol}.side")
+                if (signed > 0) != (side is Side.LONG):
+                    raise InvalidInputError(f"{p.symbol}.qty", p.qty,
+                                            f"a quantity whose sign agrees with side {side.value} "
+                                            "(negative for shorts)")
                 entry = to_decimal(p.avg_entry_price, f"{p.symbol}.avg_entry_price",
                                    allow_zero=False)
-                mark = None if p.current_price is None else to_decimal(
-                    p.current_price, f"{p.symbol}.current_price", allow_zero=False)
+                # No default to the entry price: a position's value must be at its market.
+                mark = to_decimal(p.current_price, f"{p.symbol}.current_price", allow_zero=False)
                 cs = OPTION_MULTIPLIER if p.asset_class == AssetClass.US_OPTION else _ONE
-                pos = Position(symbol=p.symbol, side=Side.parse(p.side.value), quantity=qty,
+                pos = Position(symbol=p.symbol, side=side, quantity=abs(signed),
                                entry_price=entry, mark_price=mark, contract_size=cs)
                 unrealized += pos.unrealized_pnl if p.unrealized_pl is None else to_decimal(
                     p.unrealized_pl, f"{p.symbol}.unrealized_pl", allow_negative=True)

@@ -163,7 +163,9 @@ class CcxtBroker:
             cur = self.currency
             total = _dec(bal["total"].get(cur, 0) or 0, f"balance.total.{cur}", negative=True)
             free = _dec(bal["free"].get(cur, 0) or 0, f"balance.free.{cur}", negative=True)
-            used = _dec(bal["used"].get(cur, 0) or 0, f"balance.used.{cur}", negative=True)
+            # Margin in use is never negative: a negative figure is a broken reply, and
+            # reading it as zero would show an account with open positions as unencumbered.
+            used = _dec(bal["used"].get(cur, 0) or 0, f"balance.used.{cur}")
         if self.market_type == "spot":
             positions = self._spot_positions(bal)
             equity = total + sum((p.notional for p in positions), _ZERO)
@@ -176,7 +178,7 @@ class CcxtBroker:
         if equity <= 0:
             raise BrokerError(f"{self.name}: account equity in {cur} is {equity}, not positive")
         return AccountState(equity=equity, available=max(free, _ZERO), as_of=now,
-                            margin_used=max(used, _ZERO), unrealized_pnl=unrealized,
+                            margin_used=used, unrealized_pnl=unrealized,
                             positions=tuple(positions))
 
     def positions(self) -> list[Position]:
@@ -208,10 +210,11 @@ class CcxtBroker:
             raise BrokerError(f"{self.name}: market {symbol} is not active")
         mode = int(self._ex.precisionMode)
         with _untrusted(f"{self.name} market {symbol}"):
-            step = precision_to_step(m["precision"].get("amount"), mode,
+            precision = m.get("precision") or {}
+            step = precision_to_step(precision.get("amount"), mode,
                                      f"{symbol}.precision.amount")
             ref = self.last_price(symbol) if mode == SIGNIFICANT_DIGITS else None
-            tick = precision_to_step(m["precision"].get("price"), mode,
+            tick = precision_to_step(precision.get("price"), mode,
                                      f"{symbol}.precision.price", reference=ref)
             limits = m.get("limits") or {}
             amount = limits.get("amount") or {}
@@ -224,7 +227,7 @@ class CcxtBroker:
                 max_qty=min(maxima) if maxima else None,
                 min_notional=_opt((limits.get("cost") or {}).get("min"),
                                   f"{symbol}.limits.cost.min") or _ZERO,
-                contract_size=_opt(m.get("contractSize"), f"{symbol}.contractSize") or _ONE,
+                contract_size=self._contract_size(m, symbol),
                 max_leverage=self._max_leverage(m))
         self._rules[symbol] = rules
         return rules
@@ -265,6 +268,17 @@ class CcxtBroker:
             raise UnknownSymbolError(f"{self.name} lists no market {symbol!r}")
         market: Mapping[str, Any] = m
         return market
+
+    @staticmethod
+    def _contract_size(m: Mapping[str, Any], symbol: str) -> Decimal:
+        size = _opt(m.get("contractSize"), f"{symbol}.contractSize")
+        if size is not None:
+            return size
+        if m.get("contract"):
+            # A contract may stand for 10 or 100 units: assuming 1 could size many times over.
+            raise InvalidInputError(f"{symbol}.contractSize", m.get("contractSize"),
+                                    "the units per contract of a contract market")
+        return _ONE
 
     def _max_leverage(self, m: Mapping[str, Any]) -> Decimal:
         if not m.get("contract"):
@@ -309,14 +323,20 @@ class CcxtBroker:
         return out
 
     def _derivative_positions(self) -> list[tuple[Position, Decimal]]:
+        # One net position per symbol (AccountState refuses a second): rows of one side of a
+        # symbol (cross and isolated kept apart, say) merge into one position; a long and a
+        # short of one symbol (hedge mode) are refused, as no net position describes them.
         with _untrusted(f"{self.name} fetch_positions"):
-            raw = [p for p in self._ex.fetch_positions() if p.get("contracts")]
-        missing = [p["symbol"] for p in raw if p.get("leverage") is None]
+            # Only a row that states zero contracts is flat; a row without a contract count
+            # is a position of unknown size, refused below rather than dropped.
+            raw = [p for p in self._ex.fetch_positions() if p.get("contracts") != 0]
+        missing = [p.get("symbol") for p in raw if p.get("leverage") is None]
         leverages: Mapping[str, Any] = {}
         if missing and self._ex.has.get("fetchLeverages"):
             with _untrusted(f"{self.name} fetch_leverages"):
                 leverages = self._ex.fetch_leverages(missing)
-        out = []
+        out: list[tuple[Position, Decimal]] = []
+        row_of: dict[str, int] = {}
         for p in raw:
             symbol = p.get("symbol")
             with _untrusted(f"{self.name} position {symbol}"):
@@ -329,12 +349,14 @@ class CcxtBroker:
                 mark = p.get("markPrice")
                 if mark is None:
                     mark = self.last_price(symbol)
+                if mark is None:
+                    raise BrokerError(f"{self.name}: position {symbol} has no {symbol}.markPrice "
+                                      f"and its ticker no last price")
                 pos = Position(
                     symbol=symbol, side=side,
                     quantity=_dec(p["contracts"], f"{symbol}.contracts", zero=False),
                     entry_price=_dec(p.get("entryPrice"), f"{symbol}.entryPrice", zero=False),
-                    mark_price=None if mark is None else _dec(mark, f"{symbol}.markPrice",
-                                                               zero=False),
+                    mark_price=_dec(mark, f"{symbol}.markPrice", zero=False),
                     leverage=max(leverage, _ONE),
                     contract_size=_opt(p.get("contractSize"), f"{symbol}.contractSize")
                     or self.market_rules(symbol).contract_size,
@@ -342,7 +364,34 @@ class CcxtBroker:
                 upnl = p.get("unrealizedPnl")
                 unrealized = pos.unrealized_pnl if upnl is None else _dec(
                     upnl, f"{symbol}.unrealizedPnl", negative=True)
-            out.append((pos, unrealized))
+            k = row_of.setdefault(symbol, len(out))
+            if k == len(out):
+                out.append((pos, unrealized))
+                continue
+            held, held_upnl = out[k]
+            if held.side is not side:
+                raise BrokerError(
+                    f"{self.name}: {symbol} is held both LONG and SHORT (hedge mode); riskdesk "
+                    "needs one net position per symbol: switch the account to one-way mode "
+                    f"or close one side of {symbol}")
+            if held.contract_size != pos.contract_size:
+                raise BrokerError(
+                    f"{self.name}: two {side.value} rows of {symbol} state different contract "
+                    f"sizes ({held.contract_size} and {pos.contract_size})")
+            qty = held.quantity + pos.quantity
+            assert held.mark_price is not None
+            # Quantity-weighted entry, and the leverage at which the merged position ties up
+            # the margin of both rows.
+            with _untrusted(f"{self.name} position {symbol}"):
+                merged = Position(
+                    symbol=symbol, side=side, quantity=qty,
+                    entry_price=(held.quantity * held.entry_price
+                                 + pos.quantity * pos.entry_price) / qty,
+                    mark_price=held.mark_price,
+                    leverage=max(qty * held.mark_price * held.contract_size
+                                 / (held.margin + pos.margin), _ONE),
+                    contract_size=held.contract_size, opened_at=None)
+            out[k] = (merged, held_upnl + unrealized)
         return out
 
     def _order(self, o: Mapping[str, Any]) -> OpenOrder:

@@ -79,7 +79,7 @@ def check_remote(remote: AccountState, policy: ReconcilePolicy, now: datetime) -
     StateError
         When the broker state carries no timestamp.
     StaleStateError
-        When it is older than ``policy.max_age``.
+        When it is older than ``policy.max_age``, or dated more than that ahead of ``now``.
     """
     if not isinstance(now, datetime) or now.tzinfo is None:
         raise InvalidInputError("now", now, "a timezone-aware datetime")
@@ -89,9 +89,11 @@ def check_remote(remote: AccountState, policy: ReconcilePolicy, now: datetime) -
         raise InvalidInputError("policy", policy, "a ReconcilePolicy")
     if remote.as_of is None:
         raise StateError("broker state has no as_of time; refusing to reconcile against it")
-    if policy.max_age is not None and now - remote.as_of > policy.max_age:
-        raise StaleStateError(f"broker state from {remote.as_of.isoformat()} is older than "
-                              f"{policy.max_age} at {now.isoformat()}")
+    # Like the desk, a state dated further ahead of ``now`` than the maximum age is refused
+    # too: its clock cannot be trusted to say how old it is.
+    if policy.max_age is not None and abs(now - remote.as_of) > policy.max_age:
+        raise StaleStateError(f"broker state from {remote.as_of.isoformat()} is more than "
+                              f"{policy.max_age} away from {now.isoformat()}")
     return remote.as_of
 
 
