@@ -210,8 +210,11 @@ def test_halted_never_returns_enter(c, how):
     elif how == "breaker":
         state = DeskState(breaker=BreakerState().trip(NOW - timedelta(hours=1), 24, "test"))
     else:
-        acct = AccountState(equity=acct.equity, available=acct.equity * dec(0.05),
-                            margin_used=acct.equity * dec(0.95), as_of=NOW,
+        # margin used in the preset's RED zone (its bounds differ: seed 001's at 90 %, the
+        # 1x equity presets' near their own exposure limits)
+        used = (1.0 + CONFIGS[preset].margin_zones.red) / 2
+        acct = AccountState(equity=acct.equity, available=acct.equity * dec(1.0 - used),
+                            margin_used=acct.equity * dec(used), as_of=NOW,
                             positions=acct.positions)
     d = Desk(CONFIGS[preset], state=state).recommend(sig, acct, mkt, now=NOW)
     assert d.action is not Action.ENTER

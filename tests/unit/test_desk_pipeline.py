@@ -195,11 +195,11 @@ def test_kelly_needs_its_inputs_and_an_edge():
                        market(max_leverage="25"), now=NOW)
     # (1.5 x 0.55 - 0.45) / 1.5 = 0.25 -> clipped to 0.2, x fraction 1, x equity, at the
     # preset's fixed 25x (an account tier's leverage range does not override a fixed
-    # leverage), then the per-symbol cap of 100% of equity.
+    # leverage); the per-symbol caps (5x equity) leave the clipped fraction whole.
     assert d.trail[0].code is R.KELLY
     assert d.trail[0].after == pytest.approx(0.2 * 100_000 * 25)
-    assert d.binding_cap is R.CAP_SYMBOL
-    assert d.notional == 100_000
+    assert d.binding_cap is None
+    assert d.notional == 500_000
     assert d.leverage == 25
 
 

@@ -83,7 +83,9 @@ def test_every_opener_counts_the_ones_before_it():
         **CFG.position_sizing.model_dump(), "capital_utilization_factor": 1.0,
         "max_position_size": 0.5, "order_notional_cap": 1e6, "max_trade_size": 1e6},
         "risk_management": {**CFG.risk_management.model_dump(), "max_pos_pct": 0.5,
-                            "max_order_notional": 1e6, "max_notional_opener": 1e6}}, env={})
+                            "max_order_notional": 1e6, "max_notional_opener": 1e6},
+        # Seed 001's zones (the preset's own pause starts at its 80% total exposure).
+        "margin_zones": {"yellow": 0.5, "orange": 0.75, "red": 0.9}}, env={})
     plan = Desk(cfg).plan(dict.fromkeys(markets, 0.2), acct([], available=200_000), markets,
                           now=NOW)
     # After three fills 60% of equity is margin: the YELLOW zone pauses the rest.

@@ -16,6 +16,10 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 Multiplier = Annotated[float, Field(ge=0.0, le=10.0)]
 Count = Annotated[int, Field(ge=0)]
+# A per-symbol cap on notional as a multiple of equity: a fraction for a cash account (seed
+# 000's 15%), above 1 where leverage lets one symbol's notional exceed equity (seed 002's
+# Kelly fraction of equity as margin at 25x).
+PerSymbolCap = Annotated[float, Field(gt=0.0, le=50.0)]
 
 # Seed 001's margin-use ladder, as fractions of margin used: the margin zones (YELLOW, ORANGE,
 # RED) and the capital status (WARNING, CRITICAL, EMERGENCY) step up at the same bounds.
@@ -50,7 +54,7 @@ class PositionSizing(Section):
     risk_per_trade: PositiveFraction = 0.01
     capital_utilization_factor: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     order_notional_cap: Positive = 15000.0
-    max_position_size: PositiveFraction = 0.15
+    max_position_size: PerSymbolCap = 0.15
     max_total_exposure: Annotated[float, Field(gt=0.0, le=50.0)] = 0.8
     min_trade_size: NonNegative = 25.0
     max_trade_size: Positive = 25000.0
@@ -72,7 +76,7 @@ class PositionSizing(Section):
 class RiskManagement(Section):
     """Order-level caps and gates (seed 000's ``risk_management``, seeds 002 and 003 gates)."""
 
-    max_pos_pct: PositiveFraction = 0.15
+    max_pos_pct: PerSymbolCap = 0.15
     max_order_notional: Positive = 15000.0
     max_notional_opener: Positive = 15000.0
     max_notional_reducer: Positive = 15000.0
