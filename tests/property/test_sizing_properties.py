@@ -11,7 +11,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from riskdesk.config import Kelly, Leverage, Liquidity, PositionSizing, RiskConfig
-from riskdesk.domain import BookLevel, MarketRules
+from riskdesk.domain import MAX_MAGNITUDE, BookLevel, MarketRules
+from riskdesk.errors import InvalidInputError
 from riskdesk.sizing import (
     SizingStabilizer,
     apply_dd_haircut,
@@ -58,13 +59,22 @@ def market_rules(draw: st.DrawFn) -> MarketRules:
 def test_fraction_to_qty_never_exceeds_margin_or_notional_cap(
         f: float, equity: float, price: float, leverage: float, rules: MarketRules,
         available: float | None) -> None:
-    q = fraction_to_qty(f, equity, price, leverage, rules, available_margin=available)
-    assert q % rules.step == 0
-    assert q >= 0
     lev = min(exact(leverage), rules.max_leverage)
     margin_cap = exact(f) * exact(equity)
     if available is not None:
         margin_cap = min(margin_cap, exact(available))
+    refused: InvalidInputError | None = None
+    try:
+        q = fraction_to_qty(f, equity, price, leverage, rules, available_margin=available)
+    except InvalidInputError as exc:
+        refused = exc
+    if refused is not None:
+        # an absurd quantity (tiny price, huge equity and leverage) is refused, not capped
+        assert refused.field == "quantity"
+        assert margin_cap * lev / (exact(price) * rules.contract_size) > MAX_MAGNITUDE
+        return
+    assert q % rules.step == 0
+    assert q >= 0
     value = q * exact(price) * rules.contract_size
     assert value <= margin_cap * lev
     assert value / lev <= margin_cap

@@ -26,6 +26,7 @@ from riskdesk.domain import (
     Signal,
     TradingState,
 )
+from riskdesk.errors import InvalidInputError
 from riskdesk.limits import (
     EXHAUSTED,
     OPENER_CAPS,
@@ -89,14 +90,28 @@ def state_after(state: DeskState, dd: DrawdownStatus, now: datetime) -> DeskStat
 
 
 def depth_of(market: MarketSnapshot, long: bool, near: int) -> float | None:
-    """Notional resting in the first ``near`` levels of the side an order takes, or ``None``."""
+    """Notional resting in the first ``near`` levels of the side an order takes.
+
+    Level sizes are contracts: each level holds ``price x size x contract_size``. ``None``
+    without a book; 0 when the side is empty but the other side has levels (nothing to fill
+    against is no depth, not missing data).
+    """
     levels = market.asks if long else market.bids
     if not levels:
-        return None
+        return 0.0 if (market.bids if long else market.asks) else None
     total = 0.0
     for lvl in levels[:near]:
         total += lvl.price * lvl.size
-    return total
+    return total * market.rules.floats.contract_size
+
+
+def check_book(market: MarketSnapshot) -> None:
+    """Refuse a book whose best bid level is above its best ask level (a crossed book)."""
+    bids, asks = market.bids, market.asks
+    if bids and asks and bids[0].price > asks[0].price:
+        raise InvalidInputError("market.bids[0].price", bids[0].price,
+                                f"<= the best ask level market.asks[0].price "
+                                f"({asks[0].price:g}): the book is crossed")
 
 
 def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, signal: Signal,
@@ -249,7 +264,10 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         lo = hi
     atr_pct = market.atr_pct
     levels = market.asks if long else market.bids
-    depth = depth_of(market, long, p.near_levels) if levels else None
+    depth = depth_of(market, long, p.near_levels) if levels or market.bids or market.asks \
+        else None
+    if depth is not None:
+        check_book(market)
     bid, ask = market.bid, market.ask
     if bid is None or ask is None:
         bid_f = ask_f = spread = None
@@ -339,8 +357,10 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
         if rp != 1.0:
             binding = None
     method = _LIMIT
-    if p.liquidity_enabled and levels:
-        la = liquidity_advice(size, price_f, levels, cfg.liquidity)
+    if p.liquidity_enabled and depth is not None:
+        la = liquidity_advice(size, price_f, levels, cfg.liquidity,
+                              contract_size=rf.contract_size, one_sided=not levels,
+                              field="market.asks" if long else "market.bids")
         before = size
         size *= la.multiplier
         add(Adjustment("adjust", ReasonCode.LIQUIDITY_IMPACT, before, size, la.note))
@@ -453,8 +473,11 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
                                  leverage=leverage), new_state)
 
     # 10. opportunity cost and execution ----------------------------------------------------------
-    if p.liquidity_enabled and levels:
-        method = liquidity_advice(n_f, price_f, levels, cfg.liquidity).execution_method
+    if p.liquidity_enabled and depth is not None:
+        method = liquidity_advice(n_f, price_f, levels, cfg.liquidity,
+                                  contract_size=rf.contract_size, one_sided=not levels,
+                                  field="market.asks" if long else "market.bids"
+                                  ).execution_method
         if method is not _LIMIT:
             add(Adjustment("execution", ReasonCode.LARGE_ORDER, n_f, n_f,
                            f"{method.value}: order is large against the visible book"))

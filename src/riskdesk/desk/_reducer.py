@@ -23,6 +23,7 @@ from riskdesk.domain import (
     Side,
     quantize_to_step,
 )
+from riskdesk.errors import InvalidInputError
 from riskdesk.sizing import liquidity_advice
 
 from ._build import ZERO
@@ -115,9 +116,20 @@ def reduce_position(p: DeskParams, sym: str, side: Side, pos: Position, market: 
     add(Adjustment("quantize", ReasonCode.QUANTIZE, n_f, n_f,
                    f"{'close' if closes else 'reduce'} {q} of {pos.quantity} {pos.side.value}"))
     method = ExecutionMethod.LIMIT
-    levels = market.bids if side is Side.SHORT else market.asks
-    if p.liquidity_enabled and levels:
-        method = liquidity_advice(n_f, float(price), levels, p.cfg.liquidity).execution_method
+    short = side is Side.SHORT
+    levels = market.bids if short else market.asks
+    other = market.asks if short else market.bids
+    if p.liquidity_enabled and (levels or other):
+        try:
+            method = liquidity_advice(n_f, float(price), levels, p.cfg.liquidity,
+                                      contract_size=float(cs), one_sided=not levels,
+                                      field="market.bids" if short else "market.asks"
+                                      ).execution_method
+        except InvalidInputError as exc:
+            # The book only picks how a close is sent: one out of order must not block it.
+            add(Adjustment("execution", ReasonCode.LIQUIDITY_IMPACT, n_f, n_f,
+                           f"order book unusable ({exc.field}): execution method not "
+                           "estimated"))
     action = Action.CAUTION if caution else Action.ENTER
     return Decision(action, sym, side, Intent.REDUCE, q, price, notional, pos.leverage, ZERO,
                     method, binding, tuple(trail), caution, n_f / equity, (), now)

@@ -69,7 +69,7 @@ class CapitalState:
     buying_power
         What the broker lets the account buy.
     capital_status
-        Status from ``margin_used_pct / 100``.
+        Status from the margin used as a fraction of the wallet balance.
     """
 
     total_wallet_balance: Decimal
@@ -123,8 +123,10 @@ def capital_state(account: AccountState, cfg: CapitalStatus) -> CapitalState:
     wallet = account.equity - account.unrealized_pnl
     # A wallet at or below zero (unrealized gains larger than equity) cannot be a base.
     base = wallet if wallet > 0 else account.equity
-    pct = float(account.margin_used / base) * 100.0
-    status = capital_status(pct / 100.0, cfg)
+    used = float(account.margin_used / base)
+    # The status reads the fraction itself: x 100 / 100 can land one ulp below a bound.
+    status = capital_status(used, cfg)
+    pct = used * 100.0
     assert account.buying_power is not None
     return CapitalState(wallet, account.available, account.margin_used, pct,
                         account.unrealized_pnl, account.buying_power, status)

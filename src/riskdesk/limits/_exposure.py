@@ -17,7 +17,7 @@ class Exposure:
     equity, available, buying_power, margin_used
         As on the account, as floats.
     margin_used_pct
-        ``margin_used / equity``.
+        ``margin_used / equity``, the exact quotient rounded once to a float.
     free_margin_pct
         ``1 - margin_used_pct``, clipped to [0, 1].
     net
@@ -99,7 +99,9 @@ def exposure(account: AccountState) -> Exposure:
         The figures.
     """
     f = account.figures
-    used_pct = f.margin_used / f.equity
+    # The exact quotient, rounded once: margin_used / equity in floats can land one ulp
+    # below a zone bound that the exact figure reaches (666203.835 / 888271.78 is 0.75).
+    used_pct = account.margin_used_pct
     return Exposure(f.equity, f.available, f.buying_power, f.margin_used, used_pct,
                     min(1.0, max(0.0, 1.0 - used_pct)), f.net, f.gross, f.by_symbol,
                     f.margin_by_symbol, len(f.by_symbol), f.by_strategy, max(0.0, f.drawdown))
