@@ -33,6 +33,7 @@ from riskdesk.config._sections import (
     Vix,
     _default_account_tiers,
 )
+from riskdesk.config._yaml import load_yaml
 from riskdesk.errors import ConfigError
 
 ENV_PREFIX = "RISKDESK__"
@@ -130,7 +131,7 @@ class RiskConfig(Section):
         toml = " (riskdesk reads configuration files as YAML, not TOML)" if (
             p.suffix.lower() == ".toml") else ""
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
         except yaml.YAMLError as exc:
             raise ConfigError(f"{p}: not valid YAML{yaml_error_detail(exc, text)}{toml}",
                               str(p)) from None
@@ -268,7 +269,7 @@ def _preset_data(name: str) -> dict[str, Any]:
     if name not in RiskConfig.presets() or not res.is_file():
         raise ConfigError(f"unknown preset {name!r}; known presets: "
                           f"{', '.join(RiskConfig.presets())}", name)
-    data = yaml.safe_load(res.read_text(encoding="utf-8")) or {}
+    data = load_yaml(res.read_text(encoding="utf-8")) or {}
     base = data.pop("extends", None)
     if base is not None:
         data = _deep_merge(_preset_data(str(base)), data)

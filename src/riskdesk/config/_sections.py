@@ -244,6 +244,9 @@ class MarginZones(Section):
     def _ordering(self) -> MarginZones:
         if not self.yellow < self.orange < self.red:
             raise ValueError("zones must satisfy yellow < orange < red")
+        if not self.red_target < self.red:
+            # at or above red, a RED account would be asked to close nothing
+            raise ValueError("red_target must be below red")
         return self
 
 
@@ -420,3 +423,9 @@ class CapitalStatus(Section):
     warning: PositiveFraction = _MARGIN_PAUSE
     critical: PositiveFraction = _MARGIN_REDUCE
     emergency: PositiveFraction = _MARGIN_EMERGENCY
+
+    @model_validator(mode="after")
+    def _ordering(self) -> CapitalStatus:
+        if not self.warning < self.critical < self.emergency:
+            raise ValueError("thresholds must satisfy warning < critical < emergency")
+        return self
