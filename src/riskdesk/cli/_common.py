@@ -104,9 +104,32 @@ class _Console(Console):
 out = _Console(highlight=False, markup=False, emoji=False)
 err = _Console(stderr=True, highlight=False, markup=False, emoji=False)
 
-DbOption = typer.Option(DEFAULT_DB, "--db", envvar=ENV_DB,
+
+def _set_variable(variable: str) -> Callable[[typer.Context, typer.CallbackParam, str], str]:
+    """A flag's check that ``variable``, read in the flag's place, is not set to nothing.
+
+    Click reads an empty variable as unset, so ``RISKDESK_DB_URL=$PROD`` with ``PROD`` unset
+    would read, or revoke keys in, the local default database; like an empty ``--config``,
+    it is refused (exit 2).
+    """
+
+    def check(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+        source = None if param.name is None else ctx.get_parameter_source(param.name)
+        raw = os.environ.get(variable)
+        if (source is not None and source.name in ("DEFAULT", "ENVIRONMENT")
+                and raw is not None and not raw.strip()):
+            refusal = InvalidInputError(variable, raw, "a value, or the variable unset for "
+                                                       "the default")
+            raise exit_with("error", str(refusal), EXIT_BAD_INPUT)
+        return value
+
+    return check
+
+
+DbOption = typer.Option(DEFAULT_DB, "--db", envvar=ENV_DB, callback=_set_variable(ENV_DB),
                         help="Database URL (sqlite:///file.db or postgresql://...).")
 ConfigOption = typer.Option("default", "--config", envvar=ENV_CONFIG,
+                            callback=_set_variable(ENV_CONFIG),
                             help="Preset name or YAML file of the risk configuration.")
 JsonOption = typer.Option(False, "--json", help="Print JSON for scripts.")
 # The market's rules and the configuration of the offline commands (recommend, exits plan).
@@ -117,8 +140,8 @@ MinNotionalOption = typer.Option("0", help="Smallest order notional of the marke
 PresetOption = typer.Option(None, help="A preset name.")
 ConfigFileOption = typer.Option(None, "--config", help="A YAML configuration file.")
 
-__all__ = ["EXIT_DENIED", "config_ref", "exit_with", "exits", "flag_names", "one_line",
-           "open_service", "plain_number", "print_json"]
+__all__ = ["EXIT_DENIED", "check_config", "config_ref", "exit_with", "exits", "flag_names",
+           "one_line", "open_service", "plain_number", "print_json"]
 
 
 def one_line(text: str) -> str:
@@ -202,9 +225,7 @@ def open_service(db: str, config: str = "default", *, create: bool = False
     SQLite file that does not exist, unless ``create``: a mistyped path must not be answered
     from a new, empty database.
     """
-    _require_ref(config, "--config")
-    # Bad input first: a configuration that cannot be used is exit 2 whatever the database.
-    RiskConfig.load(config)
+    check_config(config)
     if not create:
         _require_sqlite_file(db)
     service = Service.open(Settings(db_url=db, config=config))
@@ -212,6 +233,12 @@ def open_service(db: str, config: str = "default", *, create: bool = False
         yield service
     finally:
         service.close()
+
+
+def check_config(config: str) -> None:
+    """Refuse a configuration that cannot be used, before any database is touched (exit 2)."""
+    _require_ref(config, "--config")
+    RiskConfig.load(config)
 
 
 def _require_sqlite_file(db: str) -> None:

@@ -20,6 +20,7 @@ from riskdesk.cli._common import (
     open_service,
     out,
 )
+from riskdesk.config._yaml import load_yaml
 from riskdesk.domain import to_decimal
 from riskdesk.errors import InvalidInputError
 
@@ -55,7 +56,7 @@ def read_targets(path: Path) -> tuple[dict[str, float], dict[str, Decimal]]:
                                 f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
                                 ) from None
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = load_yaml(text)
     except yaml.YAMLError as exc:
         raise InvalidInputError("FILE", str(path), f"valid YAML or JSON ({_where(exc)})"
                                 ) from None

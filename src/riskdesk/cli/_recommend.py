@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -74,6 +75,26 @@ FLAGS = {
 }
 
 
+#: The ranges ``POST /api/capital/recommendation/position`` takes these flags' fields in
+#: (``signal_score``, ``expected_return_pct``, ``strength``, ``win_loss_ratio``,
+#: ``market.vix``): the command line sizes nothing the API refuses. A weight is a fraction
+#: (``--strength 50`` is not 50 %), its direction is ``--side``.
+RANGES = {"--score": (-1000.0, 1000.0), "--expected-return-pct": (-1000.0, 1000.0),
+          "--strength": (0.0, 1.0), "--win-loss-ratio": (0.0, 1000.0), "--vix": (0.0, 200.0)}
+
+
+def _in_range(value: float | None, flag: str) -> None:
+    """Refuse a finite ``value`` outside ``flag``'s range.
+
+    NaN and infinities are refused in their own words where the field is checked.
+    """
+    if value is None or not math.isfinite(value):
+        return
+    low, high = RANGES[flag]
+    if not low <= value <= high:
+        raise InvalidInputError(flag, str(value), f"a number within [{low:g}, {high:g}]")
+
+
 def _regime(text: str | None) -> Regime | None:
     if text is None:
         return None
@@ -92,9 +113,12 @@ def recommend(
     equity: str = typer.Option(..., help="Account equity."),
     available: str | None = typer.Option(None, help="Free balance (default: equity)."),
     margin_used: str = typer.Option("0", help="Margin tied up by open positions."),
-    score: float | None = typer.Option(None, help="Signal score (caller's scale)."),
-    strength: float | None = typer.Option(None, help="Target weight as a fraction."),
-    expected_return_pct: float | None = typer.Option(None, help="Expected return, percent."),
+    score: float | None = typer.Option(None, help="Signal score (caller's scale), within "
+                                                  "[-1000, 1000]."),
+    strength: float | None = typer.Option(None, help="Target weight as a fraction in [0, 1]; "
+                                                     "--side gives its direction."),
+    expected_return_pct: float | None = typer.Option(None, help="Expected return, percent, "
+                                                                "within [-1000, 1000]."),
     regime: str | None = typer.Option(None, help="STRONG_TREND, TRENDING, NEUTRAL, RANGING, "
                                                  "VOLATILE."),
     win_rate: float | None = typer.Option(None, help="Hit rate in [0, 1]."),
@@ -116,6 +140,10 @@ def recommend(
     """Decide one order from flags; exit 0 when an order may be sent, 1 when denied."""
     cfg = RiskConfig.load(config_ref(preset, config))
     now = datetime.now(UTC)
+    for flag, value in (("--score", score), ("--expected-return-pct", expected_return_pct),
+                        ("--strength", strength), ("--win-loss-ratio", win_loss_ratio),
+                        ("--vix", vix)):
+        _in_range(value, flag)
 
     def num(value: str | None, flag: str) -> Decimal | None:
         return None if value is None else to_decimal(value, flag)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from riskdesk.cli._app import app
-from riskdesk.cli._common import ConfigOption, DbOption, exits
+from riskdesk.cli._common import ConfigOption, DbOption, check_config, exits
 from riskdesk.errors import InvalidInputError
 from riskdesk.service import Settings, configure_logging
 from riskdesk.service._settings import MAX_RESERVATION_TTL_SECONDS
@@ -80,6 +80,7 @@ def serve(db: str = DbOption, config: str = ConfigOption,
     if workers > 1 and _in_memory(db):
         raise InvalidInputError("--workers", workers, "1 with an in-memory database (workers "
                                 "cannot share it; use a database file or PostgreSQL)")
+    check_config(config)  # before the logs, the environment or the database are set up
     run_server(Settings(db_url=db, config=config, log_level=log_level,
                         reservation_ttl_seconds=reservation_ttl),
                host=host, port=port, workers=workers)
