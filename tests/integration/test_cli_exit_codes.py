@@ -91,7 +91,7 @@ CASES: list[tuple[list[str], int, str]] = [
     (["state", "--db", NOWHERE, "--json"], 3, "store unavailable"),
     (["keys", "list", "--db", NOWHERE, "--json"], 3, "store unavailable"),
     (["plan", "{tmp}/ok.yaml", "--db", "{empty}", "--json"], 3, "paper account"),
-    (["plan", "{tmp}/unknown.yaml", "--db", "{db}", "--json"], 3, "ZZZZ"),
+    (["plan", "{tmp}/unknown.yaml", "--db", "{db}", "--json"], 2, "ZZZZ"),
 ]
 
 

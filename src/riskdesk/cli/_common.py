@@ -35,6 +35,7 @@ from riskdesk.errors import (
     InvalidInputError,
     StateError,
     StoreUnavailableError,
+    UnknownSymbolError,
 )
 from riskdesk.service import Service, Settings
 from riskdesk.service._json import jsonable
@@ -189,6 +190,8 @@ def print_json(value: Any) -> None:
 def exits(fn: Callable[P, R]) -> Callable[P, R]:
     """Map riskdesk errors to the documented exit codes with a one-line message.
 
+    A symbol the broker does not list (:class:`UnknownSymbolError`, a :class:`StateError`
+    by class) is bad input, exit 2 as the HTTP API's 422: asking again cannot succeed.
     A reader of stdout that went away ends the command quietly (see :func:`reader_gone`).
     """
 
@@ -198,6 +201,8 @@ def exits(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except (InvalidInputError, ConfigError, ComputationError) as exc:
             raise exit_with("error", str(exc), EXIT_BAD_INPUT) from None
+        except UnknownSymbolError as exc:
+            raise exit_with("error", f"unknown symbol: {exc}", EXIT_BAD_INPUT) from None
         except BrokenPipeError:
             raise reader_gone() from None
         except StoreUnavailableError as exc:

@@ -7,6 +7,10 @@
 // requests. The 24-hour capital history (up to one snapshot every 10 s) is fetched every
 // HISTORY_MS, not on every cycle. When a cycle fails, the figures stay on screen, dimmed,
 // under a banner saying how old they are.
+//
+// The capital card says when the broker's account state was read (capital_state.as_of) and
+// marks it stale when older, or further ahead, than STATE_MAX_AGE_S: against the server's
+// time of the answer (its HTTP Date header), or this browser's clock where it has none.
 "use strict";
 
 const KEY_STORE = "riskdesk.apiKey";
@@ -14,6 +18,7 @@ const POLL_MS = 2000;
 const TIMEOUT_MS = 10000;
 const HISTORY_MS = 30000;
 const HISTORY_HOURS = 24;
+const STATE_MAX_AGE_S = 60;
 const openTrails = new Set();
 let pollTimer = null;
 let inFlight = null;    // AbortController of the cycle in flight
@@ -45,7 +50,8 @@ async function errorDetail(res) {
   return res.statusText || "";
 }
 
-async function api(path, signal) {
+// The body of the answer and the server's time of it (its Date header; null without one).
+async function answer(path, signal) {
   let res;
   try {
     res = await fetch(path, { headers: { "X-API-Key": apiKey() || "" }, signal: signal, cache: "no-store" });
@@ -62,8 +68,11 @@ async function api(path, signal) {
     const detail = await errorDetail(res);
     throw new Error(path.split("?")[0] + " answered " + res.status + (detail ? ": " + detail : ""));
   }
-  return res.json();
+  const date = Date.parse(res.headers.get("Date") || "");
+  return { body: await res.json(), serverTime: isNaN(date) ? null : date };
 }
+
+async function api(path, signal) { return (await answer(path, signal)).body; }
 
 const $ = (id) => document.getElementById(id);
 
@@ -118,7 +127,41 @@ function el(tag, attrs, children) {
   return e;
 }
 
-function renderCapital(c) {
+// An age in seconds in words: "5 s old", "3 min ahead", "2 days old".
+function fmtAge(seconds) {
+  const n = Math.abs(seconds);
+  const text = n < 120 ? Math.round(n) + " s" : n < 7200 ? Math.round(n / 60) + " min"
+    : n < 172800 ? Math.round(n / 3600) + " h" : Math.round(n / 86400) + " days";
+  return text + (seconds < 0 ? " ahead" : " old");
+}
+
+// When the broker's account state was read, against the server's time of the answer
+// (serverTime, ms) or, where the answer had none, this browser's clock; stale when undated or
+// more than STATE_MAX_AGE_S away from it. Text only: as_of is shown as sent when unreadable.
+function renderAsOf(asOf, serverTime) {
+  const dd = $("cap-as-of");
+  const read = asOf ? Date.parse(asOf) : NaN;
+  const byServer = serverTime !== null && serverTime !== undefined;
+  let text, stale;
+  if (isNaN(read)) {
+    text = asOf ? String(asOf) + " (not a time)" : "not dated by the broker";
+    stale = true;
+  } else {
+    let age = ((byServer ? serverTime : Date.now()) - read) / 1000;
+    // The Date header counts whole seconds: a read within the same second is not "ahead".
+    if (age < 0 && age > -2) age = 0;
+    stale = Math.abs(age) > STATE_MAX_AGE_S;
+    text = fmtTime(asOf, true) + " (" + fmtAge(age) + ")";
+  }
+  dd.textContent = stale ? "STALE: " + text : text;
+  dd.className = stale ? "bad stale-state" : "";
+  dd.dataset.stale = String(stale);
+  dd.title = (byServer ? "age against the server's time of the answer"
+    : "age against this browser's clock (the answer carried no server time)") +
+    "; stale beyond " + STATE_MAX_AGE_S + " s";
+}
+
+function renderCapital(c, serverTime) {
   setText("capital-status", c.capital_status, c.capital_status);
   setText("cap-wallet", fmtMoney(c.total_wallet_balance));
   setText("cap-equity", fmtMoney(c.equity));
@@ -130,6 +173,7 @@ function renderCapital(c) {
   const r = c.reserved || { count: 0, notional: "0" };
   setText("cap-reserved", fmtMoney(r.notional) + " (" + r.count + (r.count === 1 ? " order)" : " orders)"),
     r.count ? "held" : "muted");
+  renderAsOf(c.as_of, serverTime);
 }
 
 function renderMargin(m) {
@@ -338,13 +382,13 @@ function renderDecisions(entries) {
   }
 }
 
-function render(a, j, o) {
+function render(a, j, o, serverTime) {
   $("login").hidden = true;
   $("board").hidden = false;
   setText("trading-state", a.trading_state, "badge " + a.trading_state);
   setText("config-name", "config: " + a.config_name);
   renderAlerts(a, o);
-  renderCapital(a.capital_state);
+  renderCapital(a.capital_state, serverTime);
   renderMargin(a.margin_status);
   renderDrawdown(a);
   renderBars("exposure-symbol", symbolRows(a.exposure.by_symbol, a.capital_state), "symbol");
@@ -379,14 +423,14 @@ async function refresh(gen) {
   try {
     const wantHistory = capitalHistory === null || Date.now() - historyAt >= HISTORY_MS;
     // The complete analysis with the shortest history window: the curve has its own request.
-    const calls = [api("/api/capital/analysis/complete?hours=0.001", ctl.signal),
+    const calls = [answer("/api/capital/analysis/complete?hours=0.001", ctl.signal),
       api("/api/journal?limit=25", ctl.signal),
       api("/api/admin/trading-state?changes=1", ctl.signal)];
     if (wantHistory) calls.push(api("/api/capital/history?hours=" + HISTORY_HOURS, ctl.signal));
-    const [a, j, o, h] = await Promise.all(calls);
+    const [analysis, j, o, h] = await Promise.all(calls);
     if (gen !== generation) return;
     if (h) { capitalHistory = h.points; historyAt = Date.now(); }
-    render(a, j, o);
+    render(analysis.body, j, o, analysis.serverTime);
     markFresh();
   } catch (err) {
     if (gen !== generation) return;
