@@ -125,7 +125,8 @@ def recommend_batch(desk: Desk, view: AccountView, b: BatchInput, now: datetime,
     new_state = state0
     dd = None
     if not stale_codes:
-        dd = drawdown_status(account, state0.breaker, now, cfg.drawdown, state0.drawdown_level)
+        dd = drawdown_status(account, state0.breaker, now, cfg.drawdown, state0.drawdown_level,
+                             state0.drawdown_multiplier)
         if not bool(m_stale.all()):
             new_state = state_after(state0, dd, now)
         breaker_active = dd.breaker.is_active(now)
@@ -143,7 +144,7 @@ def recommend_batch(desk: Desk, view: AccountView, b: BatchInput, now: datetime,
         loss = tuple(r for r in dd.reasons if r is not ReasonCode.DRAWDOWN_HEAVY)
         first_open(reason, going, tcode(loss))
     prof = view.profile
-    if p.method == "account_profile" and prof is None:
+    if prof is None:  # below every account tier: no opener, whatever the method
         first_open(reason, reason < 0, tcode((ReasonCode.ACCOUNT_PROFILE,)))
 
     if dd is not None and bool((reason < 0).any()):

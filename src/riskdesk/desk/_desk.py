@@ -344,7 +344,7 @@ class Desk:
         s = self._state
         self._state = DeskState(ts, s.breaker, s.drawdown_level,
                                 f"trading state {s.trading_state.value} -> {ts.value}: {note}",
-                                now, operator)
+                                now, operator, s.drawdown_multiplier)
         return self._state
 
     def reset_breaker(self, *, operator: str, note: str, now: datetime | None = None) -> DeskState:
@@ -372,7 +372,8 @@ class Desk:
         was = "" if s.breaker.tripped else " (breaker was not tripped)"
         breaker = s.breaker.reset(operator=operator, note=note, now=now)
         self._state = DeskState(s.trading_state, breaker, s.drawdown_level,
-                                f"breaker reset{was}: {note}", now, operator)
+                                f"breaker reset{was}: {note}", now, operator,
+                                s.drawdown_multiplier)
         return self._state
 
     # ------------------------------------------------------------------ status views
@@ -385,19 +386,22 @@ class Desk:
     def drawdown_status(self, account: AccountState, now: datetime | None = None) -> DrawdownStatus:
         """Drawdown level, multipliers, loss limits and breaker, without changing the state.
 
-        The breaker shown is what :meth:`recommend` would record at ``now``.
+        The breaker shown is what :meth:`recommend` would record at ``now``, and the size
+        multiplier what it would apply (recovery rises from the recorded multiplier).
         """
         _check(account, AccountState, "account")
-        return drawdown_status(account, self._state.breaker, self._now(now),
-                               self._config.drawdown, self._state.drawdown_level)
+        s = self._state
+        return drawdown_status(account, s.breaker, self._now(now), self._config.drawdown,
+                               s.drawdown_level, s.drawdown_multiplier)
 
     def trading_state(self, account: AccountState,
                       now: datetime | None = None) -> tuple[TradingState, tuple[ReasonCode, ...]]:
         """The effective trading state: the operator's, the breaker's and margin RED's."""
         _check(account, AccountState, "account")
         now = self._now(now)
-        dd = drawdown_status(account, self._state.breaker, now, self._config.drawdown,
-                             self._state.drawdown_level)
+        s = self._state
+        dd = drawdown_status(account, s.breaker, now, self._config.drawdown, s.drawdown_level,
+                             s.drawdown_multiplier)
         red = margin_zone(account.margin_used_pct, self._config.margin_zones) is _Zone.RED
         return effective_trading_state(self._state.trading_state,
                                        breaker_active=dd.breaker.is_active(now), margin_red=red)

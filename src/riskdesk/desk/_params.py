@@ -218,7 +218,7 @@ class AccountView:
         if hit is not None and hit.state is state and (hit.now is None or hit.now == now):
             return hit
         dd = drawdown_status(self.account, state.breaker, now, p.cfg.drawdown,
-                             state.drawdown_level)
+                             state.drawdown_level, state.drawdown_multiplier)
         m = dd.size_multiplier
         note = f"{dd.level.value} drawdown {dd.drawdown:.2%}: size x{m:g}"
         timeless = not state.breaker.tripped and not dd.breaker_tripped_now
@@ -232,6 +232,18 @@ class AccountView:
             self._dd.clear()
         self._dd[id(state)] = entry
         return entry
+
+
+def below_tiers_note(equity: float, tiers: dict[str, AccountTier]) -> str:
+    """The trail note of an opener refused because ``equity`` is below every account tier.
+
+    Such an account has no tier, so none of the smallest tier's limits (positions, leverage
+    range, symbols) would bind it: it is refused rather than given looser limits than an
+    account at the smallest tier's minimum.
+    """
+    name, tier = min(tiers.items(), key=lambda item: item[1].min_equity)
+    return (f"equity {equity:,.2f} is below every account tier (the smallest, {name}, "
+            f"starts at {tier.min_equity:,.2f})")
 
 
 class DrawdownEntry(NamedTuple):

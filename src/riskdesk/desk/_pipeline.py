@@ -56,7 +56,7 @@ from riskdesk.sizing import SizingStabilizer, leverage_parts, liquidity_advice
 
 from ._base import base_size, check_stop_side, kelly_adjust
 from ._build import denied, leverage_decimal, margin_of, reject_at
-from ._params import AccountView, DeskParams, DrawdownEntry
+from ._params import AccountView, DeskParams, DrawdownEntry, below_tiers_note
 from ._reducer import reduce_position
 from ._state import DeskState, state_unchanged
 from ._weights import AllocationWeights
@@ -84,9 +84,13 @@ def state_after(state: DeskState, dd: DrawdownStatus, now: datetime) -> DeskStat
         return state
     if dd.breaker_tripped_now:
         note = f"breaker tripped: {dd.breaker.reason}"
-    else:
+    elif dd.level is not state.drawdown_level:
         note = f"drawdown level {state.drawdown_level.value} -> {dd.level.value}"
-    return DeskState(state.trading_state, dd.breaker, dd.level, note, now, "desk")
+    else:
+        done = "recovering" if dd.recovery_multiplier is not None else "recovered"
+        note = f"drawdown {dd.level.value}: size x{dd.size_multiplier:g} ({done})"
+    return DeskState(state.trading_state, dd.breaker, dd.level, note, now, "desk",
+                     dd.recovery_multiplier)
 
 
 def depth_of(market: MarketSnapshot, long: bool, near: int) -> float | None:
@@ -232,9 +236,12 @@ def recommend(p: DeskParams, state: DeskState, stab: SizingStabilizer | None, si
     eq = ex.equity
     prof = view.profile
     vix = market.vix
-    if p.method == "account_profile" and prof is None and requested is None:
+    if prof is None:
+        # Below every tier, whatever the sizing method (and for the planner's openers too):
+        # no tier would bind this account, so it is refused rather than sized without the
+        # smallest tier's limits.
         return Outcome(reject_at("profile", ReasonCode.ACCOUNT_PROFILE,
-                                 f"equity {eq:,.2f} is below every account tier",
+                                 below_tiers_note(eq, cfg.account_tiers),
                                  sym, side, intent, price, trail, now), new_state)
     phase_limit = 0
     if view.phase is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from riskdesk.errors import InvalidInputError
 from riskdesk.limits import BreakerState, DrawdownLevel, DrawdownStatus
 
 _KEYS = frozenset({"trading_state", "breaker", "drawdown_level", "note", "updated_at",
-                   "updated_by"})
+                   "updated_by", "drawdown_multiplier"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,11 @@ class DeskState:
         When it last changed.
     updated_by
         Who changed it last (an operator's name, or ``"desk"`` for automatic changes).
+    drawdown_multiplier
+        The drawdown size multiplier applied at the last evaluation while recovery held it
+        below its level's own (the next evaluation raises it by at most
+        ``drawdown.recovery_step``); ``None`` when the level's own multiplier applied. A
+        state stored without it loads as ``None``.
     """
 
     trading_state: TradingState = TradingState.ACTIVE
@@ -41,6 +47,7 @@ class DeskState:
     note: str = ""
     updated_at: datetime | None = None
     updated_by: str | None = None
+    drawdown_multiplier: float | None = None
 
     def __post_init__(self) -> None:
         s = object.__setattr__
@@ -64,13 +71,19 @@ class DeskState:
                                     "a timezone-aware datetime")
         if self.updated_by is not None and not isinstance(self.updated_by, str):
             raise InvalidInputError("state.updated_by", self.updated_by, "a string or null")
+        m = self.drawdown_multiplier
+        if m is not None:
+            if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0.0 <= m < math.inf:
+                raise InvalidInputError("state.drawdown_multiplier", m,
+                                        "a finite number >= 0 or null")
+            s(self, "drawdown_multiplier", float(m))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"trading_state": self.trading_state.value, "breaker": self.breaker.to_dict(),
                 "drawdown_level": self.drawdown_level.value, "note": self.note,
                 "updated_at": None if self.updated_at is None else self.updated_at.isoformat(),
-                "updated_by": self.updated_by}
+                "updated_by": self.updated_by, "drawdown_multiplier": self.drawdown_multiplier}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeskState:
@@ -111,10 +124,12 @@ class DeskState:
             note=data.get("note", ""),
             updated_at=at,
             updated_by=data.get("updated_by"),
+            drawdown_multiplier=data.get("drawdown_multiplier"),
         )
 
 
 def state_unchanged(state: DeskState, dd: DrawdownStatus) -> bool:
-    """True when recording ``dd`` leaves ``state`` as it is (same level, same breaker)."""
-    return dd.level is state.drawdown_level and (dd.breaker is state.breaker
-                                                 or dd.breaker == state.breaker)
+    """True when recording ``dd`` leaves ``state`` as it is (level, multiplier, breaker)."""
+    return dd.level is state.drawdown_level \
+        and dd.recovery_multiplier == state.drawdown_multiplier \
+        and (dd.breaker is state.breaker or dd.breaker == state.breaker)

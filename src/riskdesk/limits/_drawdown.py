@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -167,6 +168,10 @@ class DrawdownStatus:
         False while the breaker is active or a loss limit is hit.
     breaker_tripped_now
         True when this evaluation tripped the breaker.
+    recovery_multiplier
+        ``size_multiplier`` while recovery holds it below the level's own multiplier (the
+        desk records it, and the next evaluation rises from it by at most
+        ``recovery_step``); ``None`` when the level's own multiplier applies.
     """
 
     level: DrawdownLevel
@@ -180,12 +185,14 @@ class DrawdownStatus:
     reasons: tuple[ReasonCode, ...] = ()
     entries_allowed: bool = True
     breaker_tripped_now: bool = False
+    recovery_multiplier: float | None = None
 
     def __init__(self, level: DrawdownLevel, drawdown: float, size_multiplier: float,
                  leverage_reduction: float, force_min_leverage: bool, breaker: BreakerState,
                  daily_pnl_pct: float, weekly_pnl_pct: float,
                  reasons: tuple[ReasonCode, ...] = (), entries_allowed: bool = True,
-                 breaker_tripped_now: bool = False) -> None:
+                 breaker_tripped_now: bool = False,
+                 recovery_multiplier: float | None = None) -> None:
         # Slots written directly (see riskdesk.domain._memo.slot_setters); the class stays
         # frozen. Built once per account state and desk state.
         _level(self, level)
@@ -199,6 +206,7 @@ class DrawdownStatus:
         _reasons(self, reasons)
         _entries_allowed(self, entries_allowed)
         _breaker_tripped_now(self, breaker_tripped_now)
+        _recovery_multiplier(self, recovery_multiplier)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -214,8 +222,8 @@ class DrawdownStatus:
 
 
 (_level, _drawdown, _size_multiplier, _leverage_reduction, _force_min_leverage, _breaker,
- _daily_pnl_pct, _weekly_pnl_pct, _reasons, _entries_allowed,
- _breaker_tripped_now) = slot_setters(DrawdownStatus)
+ _daily_pnl_pct, _weekly_pnl_pct, _reasons, _entries_allowed, _breaker_tripped_now,
+ _recovery_multiplier) = slot_setters(DrawdownStatus)
 
 
 def drawdown_level(drawdown: float, cfg: Drawdown) -> DrawdownLevel:
@@ -249,7 +257,8 @@ def _threshold(level: DrawdownLevel, cfg: Drawdown) -> float:
 
 
 def drawdown_status(account: AccountState, breaker: BreakerState, now: datetime,
-                    cfg: Drawdown, prior_level: DrawdownLevel | None = None) -> DrawdownStatus:
+                    cfg: Drawdown, prior_level: DrawdownLevel | None = None,
+                    prior_multiplier: float | None = None) -> DrawdownStatus:
     """Drawdown level, size and leverage multipliers, loss limits and the breaker.
 
     Levels follow ``cfg``: LIGHT from ``light`` (size x ``light_multiplier``, leverage minus
@@ -259,8 +268,12 @@ def drawdown_status(account: AccountState, breaker: BreakerState, now: datetime,
 
     Recovery is gradual: when ``prior_level`` is worse than the drawdown's level, the level
     improves by one step per evaluation, and only once the drawdown is ``recovery_buffer``
-    below the prior level's threshold; the size multiplier then rises by at most
-    ``recovery_step`` over the prior level's.
+    below the prior level's threshold. The size multiplier rises by at most
+    ``recovery_step`` per evaluation over the multiplier applied at the previous one
+    (``prior_multiplier``, or the prior level's own when that is ``None``), whatever the
+    step: with a step smaller than the gaps between the levels' multipliers it keeps
+    climbing after the level has recovered, one step per evaluation, until it reaches the
+    level's own. A deeper drawdown lowers it at once.
 
     The breaker trips when the level enters HEAVY (``prior_level`` not HEAVY; ``None`` counts
     as not HEAVY, so callers should pass the level they recorded last). It stays tripped until
@@ -282,6 +295,10 @@ def drawdown_status(account: AccountState, breaker: BreakerState, now: datetime,
         The ``drawdown`` section.
     prior_level
         The level recorded at the previous evaluation, or ``None``.
+    prior_multiplier
+        The size multiplier recorded at the previous evaluation while it was still below its
+        level's own (:attr:`DrawdownStatus.recovery_multiplier`), or ``None``: the prior
+        level's own multiplier. Read only with ``prior_level``.
 
     Returns
     -------
@@ -291,24 +308,35 @@ def drawdown_status(account: AccountState, breaker: BreakerState, now: datetime,
     Raises
     ------
     InvalidInputError
-        If ``now`` is not timezone-aware.
+        If ``now`` is not timezone-aware, or ``prior_multiplier`` is not a finite number
+        >= 0.
     """
     _aware(now, "now")
     if now is None:
         raise InvalidInputError("now", now, "a timezone-aware datetime")
+    if prior_multiplier is not None and not _is_multiplier(prior_multiplier):
+        raise InvalidInputError("prior_multiplier", prior_multiplier,
+                                "a finite number >= 0 or None")
     figures = account.figures
     dd = max(0.0, figures.drawdown)
     raw = drawdown_level(dd, cfg)
     level = raw
     mult = level_multiplier(raw, cfg)
-    if prior_level is not None and prior_level.rank > raw.rank:
-        if dd < _threshold(prior_level, cfg) - cfg.recovery_buffer:
-            level = _LEVELS[max(raw.rank, prior_level.rank - 1)]
-            mult = min(level_multiplier(level, cfg),
-                       level_multiplier(prior_level, cfg) + cfg.recovery_step)
-        else:
-            level = prior_level
-            mult = level_multiplier(level, cfg)
+    own = mult
+    if prior_level is not None:
+        if prior_level.rank > raw.rank:
+            if dd < _threshold(prior_level, cfg) - cfg.recovery_buffer:
+                level = _LEVELS[max(raw.rank, prior_level.rank - 1)]
+            else:
+                level = prior_level
+            own = mult = level_multiplier(level, cfg)
+        # The rise is measured from what the previous evaluation applied, not from its
+        # level's own multiplier: otherwise a step smaller than the gap between two levels
+        # is exceeded on the evaluation after the one that stepped the level up.
+        start = level_multiplier(prior_level, cfg) if prior_multiplier is None \
+            else prior_multiplier
+        if mult > start + cfg.recovery_step:
+            mult = start + cfg.recovery_step
 
     reasons: list[ReasonCode] = []
     tripped_now = False
@@ -338,4 +366,10 @@ def drawdown_status(account: AccountState, breaker: BreakerState, now: datetime,
     else:
         lev_cut = 0.0
     return DrawdownStatus(level, dd, mult, lev_cut, heavy, breaker, daily, weekly,
-                          tuple(reasons), not blocked, tripped_now)
+                          tuple(reasons), not blocked, tripped_now,
+                          mult if mult < own else None)
+
+
+def _is_multiplier(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and 0.0 <= value < math.inf
