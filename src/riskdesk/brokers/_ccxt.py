@@ -201,11 +201,15 @@ class CcxtBroker:
         """Step, tick, amount and cost limits, contract size and maximum leverage."""
         check_symbol(symbol)
         if symbol in self._override:
+            # An override replaces the exchange's rules, not the linear valuation: a listed
+            # inverse market stays refused.
+            self._refuse_inverse(self._markets().get(symbol), symbol)
             return self._override[symbol]
         cached = self._rules.get(symbol)
         if cached is not None:
             return cached
         m = self._market(symbol)
+        self._refuse_inverse(m, symbol)
         if m.get("active") is False:
             raise BrokerError(f"{self.name}: market {symbol} is not active")
         mode = int(self._ex.precisionMode)
@@ -268,6 +272,22 @@ class CcxtBroker:
             raise UnknownSymbolError(f"{self.name} lists no market {symbol!r}")
         market: Mapping[str, Any] = m
         return market
+
+    def _refuse_inverse(self, m: Mapping[str, Any] | None, symbol: str) -> None:
+        """``BrokerError`` for an inverse (coin-margined) contract market.
+
+        Positions and orders are valued linearly, ``quantity x price x contract size`` in the
+        quote currency; an inverse contract is worth a fixed amount of the quote currency and
+        settles in the base coin, so that value would be meaningless. A market ccxt marks
+        ``inverse: True`` or ``linear: False`` (spot markets carry neither flag) is refused.
+        """
+        if m is None or not (m.get("inverse") is True or m.get("linear") is False):
+            return
+        raise BrokerError(
+            f"{self.name}: {symbol} is an inverse (coin-margined) contract settled in "
+            f"{m.get('settle') or 'the base currency'}; inverse contracts are not supported "
+            "(riskdesk values positions as quantity x price x contract size in the quote "
+            "currency)")
 
     @staticmethod
     def _contract_size(m: Mapping[str, Any], symbol: str) -> Decimal:
@@ -337,8 +357,11 @@ class CcxtBroker:
                 leverages = self._ex.fetch_leverages(missing)
         out: list[tuple[Position, Decimal]] = []
         row_of: dict[str, int] = {}
+        markets = self._markets()
         for p in raw:
             symbol = p.get("symbol")
+            self._refuse_inverse(markets.get(symbol) if isinstance(symbol, str) else None,
+                                 str(symbol))
             with _untrusted(f"{self.name} position {symbol}"):
                 side = Side.parse(p.get("side"), f"{symbol}.side")
                 lev = p.get("leverage")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -69,17 +69,50 @@ class Book:
                 return p
         return None
 
-    def apply_fill(self, fill: Fill) -> Book:
+    def apply_fill(self, fill: Fill, *,
+                   contract_size: Decimal | int | str | None = None) -> Book:
         """The book after ``fill``; the same book when the fill id was applied before.
 
         The fill nets against the position held in its symbol; realized PnL minus the fee is
-        added to cash when cash is tracked.
+        added to cash when cash is tracked. A position the fill opens takes ``contract_size``
+        (where the paper broker takes it: the market's ``MarketRules.contract_size``); a fill
+        into a held position keeps that position's contract size, and so does the position a
+        flip opens.
+
+        Parameters
+        ----------
+        fill
+            The execution.
+        contract_size
+            Units per contract of the fill's market, > 0. Needed when the fill opens a
+            position in a market whose contract is not one unit (0.01 BTC per contract, 100
+            shares per option); without it a new position has contract size 1.
 
         Raises
         ------
         InvalidInputError
-            If the book holds both sides of the symbol (a hedge-mode book cannot net a fill).
+            If the book holds both sides of the symbol (a hedge-mode book cannot net a fill),
+            or ``contract_size`` is not positive or differs from the held position's.
         """
+        return self._apply(fill, contract_size, "contract_size")
+
+    def apply_fills(self, fills: Iterable[Fill], *,
+                    contract_sizes: Mapping[str, Decimal | int | str] | None = None) -> Book:
+        """Apply fills in order; repeated ids are applied once.
+
+        ``contract_sizes`` maps a symbol to its contract size, as ``contract_size`` does for
+        :meth:`apply_fill`; symbols it does not name behave as without it.
+        """
+        sizes = contract_sizes or {}
+        book = self
+        for f in fills:
+            book = book._apply(f, sizes.get(f.symbol), f"contract_sizes[{f.symbol}]")
+        return book
+
+    def _apply(self, fill: Fill, contract_size: Decimal | int | str | None,
+               field_name: str) -> Book:
+        size = None if contract_size is None else to_decimal(contract_size, field_name,
+                                                             allow_zero=False)
         if fill.fill_id in self.fill_ids:
             return self
         held = [p for p in self.positions if p.symbol == fill.symbol]
@@ -87,20 +120,17 @@ class Book:
             raise InvalidInputError("fill.symbol", fill.symbol,
                                     "a symbol held on one side only (the book is hedged)")
         current = held[0] if held else None
-        effect = apply_fill(current, fill)
+        if current is not None and size is not None and size != current.contract_size:
+            raise InvalidInputError(field_name, contract_size,
+                                    f"the contract size {current.contract_size} of the "
+                                    f"{fill.symbol} position held")
+        effect = apply_fill(current, fill, contract_size=size)
         rest = [p for p in self.positions if p.symbol != fill.symbol]
         if effect.position is not None:
             rest.append(effect.position)
         cash = None if self.cash is None else self.cash + effect.realized_pnl - fill.fee
         return replace(self, positions=tuple(rest), cash=cash,
                        fill_ids=self.fill_ids | {fill.fill_id})
-
-    def apply_fills(self, fills: Iterable[Fill]) -> Book:
-        """Apply fills in order; repeated ids are applied once."""
-        book = self
-        for f in fills:
-            book = book.apply_fill(f)
-        return book
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (fill ids sorted)."""
