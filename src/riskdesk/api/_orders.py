@@ -25,6 +25,8 @@ router = APIRouter(tags=["orders"], responses=ERROR_RESPONSES,
                    route_class=StrictJSONRoute)
 
 ReservationId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+#: The largest id a journal entry can have (a signed 64-bit integer, as the store keeps it).
+MAX_ID = 2**63 - 1
 #: How much of a refused body a message repeats.
 _SHOWN_BYTES = 60
 
@@ -110,7 +112,7 @@ def journal(service: ServiceDep, _: ReadCaller,
             since: datetime | None = None,
             symbol: Annotated[str | None, Query(min_length=1, max_length=32),
                               Text] = None,
-            before: Annotated[int | None, Query(ge=1, description=(
+            before: Annotated[int | None, Query(ge=1, le=MAX_ID, description=(
                 "Only entries with an id below this one: pass the previous page's "
                 "``next_before`` to page back through the journal."))] = None,
             ) -> dict[str, Any]:

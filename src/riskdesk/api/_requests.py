@@ -40,7 +40,11 @@ def _shown(value: object) -> str:
 
 
 def not_tiny(expected: str) -> WrapValidator:
-    """Refuse a decimal whose magnitude is nonzero but below :data:`MIN_MAGNITUDE`."""
+    """Refuse a decimal whose magnitude is nonzero but below :data:`MIN_MAGNITUDE`.
+
+    A zero is read as an unsigned ``0`` whatever its sign and exponent (``"-0"``,
+    ``"0E+999999"``): it would otherwise come back as ``-0.00`` in the money computed from it.
+    """
 
     def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Decimal:
         if isinstance(value, str) and not is_decimal_text(value):
@@ -49,7 +53,9 @@ def not_tiny(expected: str) -> WrapValidator:
                 "decimal_parsing", "Input should be a decimal number (digits 0-9, one '.', an "
                 "optional sign and exponent), got {shown}", {"shown": _shown(value)})
         number: Decimal = handler(value)
-        if number != 0 and abs(number) < MIN_MAGNITUDE:
+        if number == 0:
+            return Decimal(0)
+        if abs(number) < MIN_MAGNITUDE:
             raise PydanticCustomError(
                 "decimal_too_small", "Input should be {expected}, got {shown}",
                 {"expected": expected, "shown": _shown(value)})
@@ -154,8 +160,8 @@ class RiskParityIn(_Body):
     volatilities: dict[Symbol, Annotated[float, Field(gt=0.0, le=100.0, strict=True)]] | None \
         = Field(None, max_length=500)
     symbols: list[Symbol] | None = Field(None, min_length=1, max_length=200)
-    covariance: list[list[Annotated[float, Field(ge=-100.0, le=100.0, strict=True)]]] | None \
-        = Field(None, max_length=200)
+    covariance: list[Annotated[list[Annotated[float, Field(ge=-100.0, le=100.0, strict=True)]],
+                               Field(max_length=200)]] | None = Field(None, max_length=200)
     budgets: list[Annotated[float, Field(gt=0.0, le=1.0, strict=True)]] | None = Field(
         None, max_length=200)
     capital: Amount | None = Field(
