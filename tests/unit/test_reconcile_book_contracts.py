@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from riskdesk.brokers import Fill, PaperBroker
 from riskdesk.domain import MarketRules, Position, Side
 from riskdesk.errors import InvalidInputError
-from riskdesk.reconcile import Book
+from riskdesk.reconcile import Book, Pool, SubAccount
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 START = Decimal(10**9)
@@ -125,3 +125,24 @@ def test_book_cash_and_positions_equal_the_paper_brokers(raw: list[tuple[Side, i
         [p.contract_size for p in broker.positions()]
     assert [(p.side, p.quantity, p.entry_price) for p in book.positions] == \
         [(p.side, p.quantity, p.entry_price) for p in broker.positions()]
+
+
+def test_a_pool_books_the_paper_brokers_pnl_with_contract_size_001() -> None:
+    broker = paper(BTC)
+    fills = [broker.fill(BTC.symbol, "BUY", 10, "60000.0", fee_rate="0.0004", fill_id="b",
+                         strategy="trend", now=NOW).fill,
+             broker.fill(BTC.symbol, "SELL", 4, "61000.0", fee_rate="0.0004", fill_id="s",
+                         strategy="trend", now=NOW).fill]
+    pool = Pool((SubAccount("trend", START),)).apply_fills(
+        fills, contract_sizes={BTC.symbol: BTC.contract_size})
+    trend = pool.account("trend")
+    # 4 contracts x 0.01 BTC x 1000 USDT realized, minus fees on 6000 and 2440 USDT.
+    assert trend.capital == START + Decimal(40) - Decimal("3.376")
+    assert broker.realized_pnl == Decimal(40)
+    held = trend.position(BTC.symbol)
+    assert held is not None
+    assert held.contract_size == BTC.contract_size
+    with pytest.raises(InvalidInputError, match="contract_size"):
+        pool.apply_fill(broker.fill(BTC.symbol, "SELL", 1, "61000.0", fee_rate=0,
+                                    fill_id="x", strategy="trend", now=NOW).fill,
+                        contract_size=1)

@@ -24,7 +24,7 @@ untouched and reports the pool-level difference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -145,26 +145,46 @@ class Pool:
         return sum((p.quantity * p.side.sign for a in self.accounts for p in a.positions
                     if p.symbol == symbol), _ZERO)
 
-    def apply_fill(self, fill: Fill) -> Pool:
+    def apply_fill(self, fill: Fill, *,
+                   contract_size: Decimal | int | str | None = None) -> Pool:
         """The pool after ``fill``, booked to its strategy (``unassigned`` when it has none).
 
         A fill id seen before changes nothing. Realized PnL minus the fee goes to the
-        sub-account's capital.
+        sub-account's capital. ``contract_size`` is the fill's market's units per contract,
+        as for :meth:`Book.apply_fill <riskdesk.reconcile.Book.apply_fill>`: a position the
+        fill opens takes it (else 1), a held position keeps its own, and a different one is
+        bad input.
         """
+        return self._apply(fill, contract_size, "contract_size")
+
+    def apply_fills(self, fills: Iterable[Fill], *,
+                    contract_sizes: Mapping[str, Decimal | int | str] | None = None) -> Pool:
+        """Apply fills in order; repeated ids are applied once.
+
+        ``contract_sizes`` maps a symbol to its contract size (see :meth:`apply_fill`).
+        """
+        sizes = contract_sizes or {}
+        pool = self
+        for f in fills:
+            pool = pool._apply(f, sizes.get(f.symbol), f"contract_sizes[{f.symbol}]")
+        return pool
+
+    def _apply(self, fill: Fill, contract_size: Decimal | int | str | None,
+               field_name: str) -> Pool:
+        size = None if contract_size is None else to_decimal(contract_size, field_name,
+                                                             allow_zero=False)
         if fill.fill_id in self.fill_ids:
             return self
         acct = self.account(fill.strategy or self.unassigned)
-        effect = apply_fill(acct.position(fill.symbol), replace(fill, strategy=acct.strategy))
+        current = acct.position(fill.symbol)
+        if current is not None and size is not None and size != current.contract_size:
+            raise InvalidInputError(field_name, contract_size,
+                                    f"the contract size {current.contract_size} of the "
+                                    f"{fill.symbol} position held")
+        effect = apply_fill(current, replace(fill, strategy=acct.strategy), contract_size=size)
         new = replace(acct.with_position(fill.symbol, effect.position),
                       capital=acct.capital + effect.realized_pnl - fill.fee)
         return self.with_accounts(new, fill_ids=self.fill_ids | {fill.fill_id})
-
-    def apply_fills(self, fills: Iterable[Fill]) -> Pool:
-        """Apply fills in order; repeated ids are applied once."""
-        pool = self
-        for f in fills:
-            pool = pool.apply_fill(f)
-        return pool
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
