@@ -179,19 +179,32 @@ class StrictJSONRoute(APIRoute):
 
         A query parameter the route does not take is refused (422 ``extra_forbidden`` on
         ``query.<name>``) before anything runs: ``?symbl=AAPL`` must not answer as if no
-        filter had been asked for.
+        filter had been asked for. So is one given twice (422 ``query_duplicate_parameter``):
+        every parameter a route takes is one value, and which of two a client meant is not
+        for the service to pick (as a repeated key in a JSON body).
         """
         handler = super().get_route_handler()
         known = _query_names(self.dependant)
 
         async def strict(request: Request) -> Response:
             if request.scope.get("query_string"):
-                unknown = [(k, v) for k, v in request.query_params.multi_items()
-                           if k not in known]
+                items = request.query_params.multi_items()
+                unknown = [(k, v) for k, v in items if k not in known]
                 if unknown:
                     raise RequestValidationError([
                         {"loc": ("query", k), "msg": "Extra inputs are not permitted",
                          "type": "extra_forbidden", "input": v} for k, v in unknown])
+                seen: set[str] = set()
+                repeated: dict[str, list[str]] = {}
+                for k, v in items:
+                    if k in seen:
+                        repeated.setdefault(k, []).append(v)
+                    seen.add(k)
+                if repeated:
+                    raise RequestValidationError([
+                        {"loc": ("query", k), "msg": "given more than once",
+                         "type": "query_duplicate_parameter", "input": vs}
+                        for k, vs in repeated.items()])
             return await handler(StrictJSONRequest(request.scope, request.receive))
 
         return strict

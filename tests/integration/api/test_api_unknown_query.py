@@ -33,3 +33,15 @@ def test_a_decision_with_a_query_string_is_refused_and_nothing_is_written(api: A
     assert api.journal_count() == 0
     assert api.client.post("/api/capital/recommendation/position", json=REC,
                            headers=api.headers()).status_code == 200
+
+
+def test_a_repeated_parameter_is_refused_not_read_as_its_last_value(api: Api) -> None:
+    # ?limit=1&limit=500 answered 500 entries: which one a client meant is not for us to pick
+    for url, name in (("/api/journal?limit=1&limit=500", "limit"),
+                      ("/api/capital/history?hours=1&hours=2", "hours"),
+                      ("/api/journal?symbol=AAPL&limit=5&symbol=MSFT", "symbol")):
+        r = api.client.get(url, headers=api.headers(api.keys.read))
+        assert r.status_code == 422, (url, r.text)
+        detail = r.json()["detail"]
+        assert [e["field"] for e in detail] == [f"query.{name}"], detail
+        assert detail[0]["type"] == "query_duplicate_parameter"
