@@ -120,10 +120,7 @@ class Book:
             raise InvalidInputError("fill.symbol", fill.symbol,
                                     "a symbol held on one side only (the book is hedged)")
         current = held[0] if held else None
-        if current is not None and size is not None and size != current.contract_size:
-            raise InvalidInputError(field_name, contract_size,
-                                    f"the contract size {current.contract_size} of the "
-                                    f"{fill.symbol} position held")
+        check_contract_size(current, size, contract_size, field_name)
         effect = apply_fill(current, fill, contract_size=size)
         rest = [p for p in self.positions if p.symbol != fill.symbol]
         if effect.position is not None:
@@ -152,3 +149,11 @@ class Book:
         return cls(positions=tuple(position_from_dict(p, f"book.positions[{i}]")
                                    for i, p in enumerate(raw_positions)),
                    cash=data.get("cash"), fill_ids=frozenset(ids))
+
+
+def check_contract_size(current: Position | None, size: Decimal | None, given: object,
+                        field_name: str) -> None:
+    """Refuse a fill's contract size (``given``, read as ``size``) unlike the held one's."""
+    if current is not None and size is not None and size != current.contract_size:
+        raise InvalidInputError(field_name, given, f"the contract size {current.contract_size} "
+                                f"of the {current.symbol} position held")

@@ -33,6 +33,7 @@ from typing import Any
 from riskdesk.brokers import Fill, apply_fill
 from riskdesk.domain import Position, to_decimal
 from riskdesk.errors import ComputationError, InvalidInputError
+from riskdesk.reconcile._book import check_contract_size
 from riskdesk.reconcile._model import (
     CloseOrder,
     Finding,
@@ -177,10 +178,7 @@ class Pool:
             return self
         acct = self.account(fill.strategy or self.unassigned)
         current = acct.position(fill.symbol)
-        if current is not None and size is not None and size != current.contract_size:
-            raise InvalidInputError(field_name, contract_size,
-                                    f"the contract size {current.contract_size} of the "
-                                    f"{fill.symbol} position held")
+        check_contract_size(current, size, contract_size, field_name)
         effect = apply_fill(current, replace(fill, strategy=acct.strategy), contract_size=size)
         new = replace(acct.with_position(fill.symbol, effect.position),
                       capital=acct.capital + effect.realized_pnl - fill.fee)
