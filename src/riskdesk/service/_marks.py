@@ -50,6 +50,21 @@ class Marks:
                    row["week_start_equity"])
 
 
+def stale_reason(account: AccountState, now: datetime, limit: float) -> str | None:
+    """Why ``account`` is no state to record or size from at ``now``; ``None`` when fresh.
+
+    Undated, or read more than ``limit`` seconds (``risk_management.max_state_age_seconds``)
+    before or after ``now``.
+    """
+    if account.as_of is None:
+        return "the broker's account state has no as_of time"
+    age = abs((now - account.as_of).total_seconds())
+    if age > limit:
+        return (f"the broker's account state is {age:.0f}s old > {limit:g}s "
+                "(risk_management.max_state_age_seconds)")
+    return None
+
+
 class MarkFields(TypedDict):
     """The tracker's marks as the ``AccountState`` fields they set."""
 
@@ -118,8 +133,7 @@ class CapitalMarks:
         peak = self._seen(account.equity)
         marks = self._latest(may_read)
         if marks is None or not same_utc_day(marks.at, now):
-            if account.as_of is None \
-                    or abs((now - account.as_of).total_seconds()) > self._max_state_age:
+            if stale_reason(account, now, self._max_state_age) is not None:
                 # A stale or undated account is no start of the day: nothing is recorded
                 # (the desk refuses openers on such a state anyway).
                 assert account.high_water_mark is not None

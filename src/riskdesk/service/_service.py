@@ -30,7 +30,7 @@ from riskdesk.errors import (
 from riskdesk.service import _adapters as ports
 from riskdesk.service._decisions import Deciding, MarketInput
 from riskdesk.service._exits import Exiting
-from riskdesk.service._marks import CapitalMarks
+from riskdesk.service._marks import CapitalMarks, stale_reason
 from riskdesk.service._metrics import AccountGauges, Metrics
 from riskdesk.service._paper import open_paper_broker
 from riskdesk.service._settings import MAX_RESERVATION_TTL_SECONDS, Settings
@@ -241,13 +241,9 @@ class Service(Deciding, Exiting):
             ``risk_management.max_state_age_seconds``: its equity is no figure to record or
             to size from.
         """
-        limit = self.config.risk_management.max_state_age_seconds
-        if account.as_of is None:
-            raise StaleStateError("the broker's account state has no as_of time")
-        age = abs((now - account.as_of).total_seconds())
-        if age > limit:
-            raise StaleStateError(f"the broker's account state is {age:.0f}s old > {limit:g}s "
-                                  "(risk_management.max_state_age_seconds)")
+        reason = stale_reason(account, now, self.config.risk_management.max_state_age_seconds)
+        if reason is not None:
+            raise StaleStateError(reason)
         return account
 
     def record_capital(self) -> None:
