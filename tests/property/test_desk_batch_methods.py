@@ -13,23 +13,12 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riskdesk import AccountState, MarketRules, MarketSnapshot, Position, RiskConfig, Signal
+from config_support import preset_with as _config
+from riskdesk import AccountState, MarketRules, MarketSnapshot, Position, Signal
 from riskdesk.desk import Desk
 
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 SYMBOLS = ["S0", "S1", "S2"]
-
-
-def _config(preset: str, **sections: dict[str, object]) -> RiskConfig:
-    data = RiskConfig.preset(preset, env={}).model_dump()
-    for section, values in sections.items():
-        for key, value in values.items():
-            target = data[section]
-            *path, last = key.split(".")
-            for part in path:
-                target = target[part]
-            target[last] = value
-    return RiskConfig.from_mapping(data, env={})
 
 
 CONFIGS = {

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from config_support import preset_with as _config
 from riskdesk import (
     AccountState,
     Action,
@@ -27,18 +28,6 @@ from riskdesk.limits import (
 
 NOW = datetime(2025, 6, 2, 14, 0, tzinfo=UTC)
 R = ReasonCode
-
-
-def _config(preset: str, **sections: dict[str, object]) -> RiskConfig:
-    data = RiskConfig.preset(preset, env={}).model_dump()
-    for section, values in sections.items():
-        for key, value in values.items():
-            target = data[section]
-            *path, last = key.split(".")
-            for part in path:
-                target = target[part]
-            target[last] = value
-    return RiskConfig.from_mapping(data, env={})
 
 
 def _market(price: str = "97.13", **kw: object) -> MarketSnapshot:

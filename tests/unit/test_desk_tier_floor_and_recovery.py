@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from config_support import preset_with as _cfg
 from riskdesk import (
     AccountState,
     Action,
@@ -34,13 +35,6 @@ NOW = datetime(2025, 6, 2, 14, 0, tzinfo=UTC)
 R = ReasonCode
 METHODS = ("fixed_fraction", "account_profile", "kelly", "conviction", "capital_scaling",
            "volatility_target", "stop_risk")
-
-
-def _cfg(preset: str, **sections: dict[str, Any]) -> RiskConfig:
-    data = RiskConfig.preset(preset, env={}).model_dump()
-    for name, vals in sections.items():
-        data[name].update(vals)
-    return RiskConfig.from_mapping(data, env={})
 
 
 def _account(equity: float, *, hwm: float | None = None, at: datetime = NOW,

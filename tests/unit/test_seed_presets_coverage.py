@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from config_support import preset_with as preset
 from riskdesk import (
     AccountState,
     Action,
@@ -32,20 +33,6 @@ from riskdesk.desk import Desk
 
 NOW = datetime(2025, 7, 1, 15, 30, tzinfo=UTC)
 R = ReasonCode
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, val in over.items():
-        old = out.get(key)
-        out[key] = _merge(old, val) if isinstance(val, dict) and isinstance(old, dict) else val
-    return out
-
-
-def preset(name: str, **sections: dict[str, Any]) -> RiskConfig:
-    """The preset with some keys of some sections replaced (nested mappings merge)."""
-    data = _merge(RiskConfig.preset(name, env={}).model_dump(), sections)
-    return RiskConfig.from_mapping(data, env={})
 
 
 def desk(name: str, **sections: dict[str, Any]) -> Desk:
