@@ -13,7 +13,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config_support import preset_with as _config
+from preset_support import preset_with as _config
 from riskdesk import AccountState, MarketRules, MarketSnapshot, Position, Signal
 from riskdesk.desk import Desk
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from config_support import preset_with as _config
+from preset_support import preset_with as _config
 from riskdesk import (
     AccountState,
     Action,

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config_support import preset_with as _cfg
+from preset_support import preset_with as _cfg
 from riskdesk import (
     AccountState,
     Action,

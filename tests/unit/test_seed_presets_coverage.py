@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from config_support import preset_with as preset
+from preset_support import preset_with as preset
 from riskdesk import (
     AccountState,
     Action,
